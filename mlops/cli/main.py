@@ -1,0 +1,66 @@
+"""Entry point of the `mlops` command.
+
+Exit codes: 0 success, 1 a domain failure (e.g. data rejected), 2 usage or config error,
+3 local cloud error. Every `MlopsError` is mapped here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from mlops.cli import config_cmd, local_cmd
+from mlops.cli.context import CliContext, local_requested
+from mlops.errors import ConfigError, MlopsError
+
+app = typer.Typer(
+    name="mlops",
+    help="serverless-mlops: data versions, training pipelines and versioned endpoints on AWS or locally.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(local_cmd.app, name="local")
+
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config_path: Annotated[
+        Path, typer.Option("--config", "-f", help="Project config file.", envvar="MLOPS_CONFIG")
+    ] = Path("mlops.yaml"),
+    environment: Annotated[
+        str, typer.Option("--env", "-e", help="Environment section of the config.", envvar="MLOPS_ENV")
+    ] = "dev",
+    local: Annotated[
+        bool, typer.Option("--local", help="Talk to the running local cloud (also MLOPS_LOCAL=1).")
+    ] = False,
+) -> None:
+    ctx.obj = CliContext(config_path=config_path, environment=environment, local=local_requested(local))
+
+
+def _report(exc: MlopsError) -> None:
+    if isinstance(exc, ConfigError):
+        where = f" in {exc.source}" if exc.source else ""
+        err_console.print(f"[bold red]invalid config{where}[/]: {len(exc.problems)} problem(s)")
+        for problem in exc.problems:
+            err_console.print(f"  [yellow]{problem.path}[/]: {problem.message}", highlight=False)
+    else:
+        err_console.print(f"[bold red]error[/]: {exc}", highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except MlopsError as exc:
+        _report(exc)
+        raise SystemExit(exc.exit_code) from exc
+
+
+if __name__ == "__main__":
+    main()

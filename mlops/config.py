@@ -1,0 +1,324 @@
+"""Typed project configuration.
+
+One `mlops.yaml` drives the CDK app, the Lambdas (through environment variables) and the CLI.
+The file has shared settings at the top level and per-environment overrides under
+`environments.<name>`; the selected environment's section is deep-merged over the shared
+settings and the result is validated as a whole.
+
+Validation never stops at the first problem: structural errors from pydantic and the
+cross-field checks below are collected into one `ConfigError` listing every problem with
+its path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from mlops.errors import ConfigError, ConfigProblem
+
+DEFAULT_CONFIG_FILE = "mlops.yaml"
+DEFAULT_ENVIRONMENT = "dev"
+
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")]
+ColumnName = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Datasets
+
+
+class Dtype(StrEnum):
+    INTEGER = "integer"
+    FLOAT = "float"
+    STRING = "string"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    CATEGORY = "category"
+
+
+NUMERIC_DTYPES = frozenset({Dtype.INTEGER, Dtype.FLOAT})
+
+
+class ColumnSpec(_Model):
+    name: ColumnName
+    dtype: Dtype
+    nullable: bool = False
+    min: float | None = None
+    max: float | None = None
+    allowed_values: list[str | int | float | bool] | None = None
+    unique: bool = False
+    regex: str | None = None
+    description: str = ""
+
+    @field_validator("regex")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from exc
+        return value
+
+
+class RowCount(_Model):
+    min: int = Field(default=1, ge=0)
+    max: int | None = Field(default=None, ge=1)
+
+
+class DatasetFormat(StrEnum):
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+class DatasetConfig(_Model):
+    description: str = ""
+    format: DatasetFormat = DatasetFormat.CSV
+    target: ColumnName
+    columns: list[ColumnSpec] = Field(min_length=1)
+    row_count: RowCount = RowCount()
+    allow_extra_columns: bool = False
+
+
+# --------------------------------------------------------------------------------------------
+# Training, quality gate, deployment, drift
+
+
+class TrainingConfig(_Model):
+    framework: Literal["xgboost"] = "xgboost"
+    framework_version: str = "1.7-1"
+    entry_point: str = "train.py"
+    source_dir: str = "training"
+    instance_type: str = Field(default="ml.g5.xlarge", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    instance_count: int = Field(default=1, ge=1, le=20)
+    volume_size_gb: int = Field(default=30, ge=1, le=16384)
+    use_spot: bool = True
+    max_run_seconds: int = Field(default=3600, ge=60, le=28 * 24 * 3600)
+    max_wait_seconds: int | None = Field(default=None, ge=60)
+    hyperparameters: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    network_isolation: bool = False
+
+
+class MetricDirection(StrEnum):
+    MAXIMIZE = "maximize"
+    MINIMIZE = "minimize"
+
+
+class QualityGateConfig(_Model):
+    metric: str = Field(min_length=1)
+    direction: MetricDirection = MetricDirection.MAXIMIZE
+    threshold: float
+    max_regression: float = Field(default=0.0, ge=0.0)
+
+
+class DeploymentStrategy(StrEnum):
+    CANARY = "canary"
+    LINEAR = "linear"
+    ALL_AT_ONCE = "all_at_once"
+
+
+class AlarmConfig(_Model):
+    metric: Literal["Invocation5XXErrors", "Invocation4XXErrors", "ModelLatency", "OverheadLatency"]
+    threshold: float = Field(ge=0)
+    evaluation_periods: int = Field(default=2, ge=1)
+    period_seconds: Literal[10, 30, 60, 300] = 60
+
+
+class DeploymentConfig(_Model):
+    instance_type: str = Field(default="ml.m5.large", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    instance_count: int = Field(default=1, ge=1, le=50)
+    strategy: DeploymentStrategy = DeploymentStrategy.CANARY
+    canary_size_percent: int = Field(default=10, ge=1, le=99)
+    linear_step_percent: int = Field(default=25, ge=1, le=50)
+    bake_time_seconds: int = Field(default=600, ge=0, le=3600)
+    data_capture_percent: int = Field(default=100, ge=0, le=100)
+    alarms: list[AlarmConfig] = Field(default_factory=list)
+
+
+class DriftConfig(_Model):
+    schedule: str = Field(default="rate(1 day)", pattern=r"^(rate|cron)\(.+\)$")
+    default_threshold: float = Field(default=0.2, gt=0)
+    feature_thresholds: dict[ColumnName, float] = Field(default_factory=dict)
+    drifted_share: float = Field(default=0.3, gt=0, le=1)
+    cooldown_hours: int = Field(default=24, ge=0)
+    retrain: bool = True
+
+
+class NotificationsConfig(_Model):
+    emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(default_factory=list)
+
+
+class LambdaConfig(_Model):
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    memory_mb: int = Field(default=1024, ge=128, le=10240)
+    timeout_seconds: int = Field(default=300, ge=1, le=900)
+    reserved_concurrency: int | None = Field(default=None, ge=1)
+    log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 180, 365, 731, 1827, 3653] = 30
+
+
+class DataLakeConfig(_Model):
+    noncurrent_version_expiration_days: int = Field(default=365, ge=1)
+    access_log_retention_days: int = Field(default=90, ge=1)
+    max_uncompressed_bytes: int = Field(default=2 * 1024**3, ge=1024)
+
+
+# --------------------------------------------------------------------------------------------
+# The whole config
+
+
+class EnvironmentSettings(_Model):
+    """Everything that is allowed to differ between environments."""
+
+    account: Annotated[str, Field(pattern=r"^\d{12}$")] | None = None
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = "us-east-1"
+    removal_policy: Literal["retain", "destroy"] = "retain"
+    model_approval: Literal["Approved", "PendingManualApproval"] = "PendingManualApproval"
+
+
+class ProjectConfig(_Model):
+    """The validated configuration of one environment."""
+
+    project: Slug
+    environment: Slug
+    cost_center: str = Field(min_length=1, max_length=64)
+    settings: EnvironmentSettings = EnvironmentSettings()
+    data_lake: DataLakeConfig = DataLakeConfig()
+    datasets: dict[Slug, DatasetConfig] = Field(min_length=1)
+    training: TrainingConfig = TrainingConfig()
+    quality_gate: QualityGateConfig
+    deployment: DeploymentConfig = DeploymentConfig()
+    drift: DriftConfig = DriftConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
+    lambdas: LambdaConfig = LambdaConfig()
+
+    @property
+    def prefix(self) -> str:
+        """Name prefix for physical resources: unique per project and environment."""
+        return f"{self.project}-{self.environment}"
+
+    def tags(self) -> dict[str, str]:
+        return {"project": self.project, "environment": self.environment, "cost-center": self.cost_center}
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+
+def _semantic_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
+    """Cross-field checks pydantic's per-field validation cannot express."""
+    for ds_name, ds in config.datasets.items():
+        base = f"datasets.{ds_name}"
+        names = [c.name for c in ds.columns]
+        seen: set[str] = set()
+        for i, name in enumerate(names):
+            if name in seen:
+                yield ConfigProblem(f"{base}.columns.{i}.name", f"duplicate column name {name!r}")
+            seen.add(name)
+        if ds.target not in seen:
+            yield ConfigProblem(f"{base}.target", f"target column {ds.target!r} is not among the columns")
+        for i, col in enumerate(ds.columns):
+            where = f"{base}.columns.{i}"
+            numeric_bounds = col.min is not None or col.max is not None
+            if numeric_bounds and col.dtype not in NUMERIC_DTYPES:
+                yield ConfigProblem(where, f"min/max only apply to numeric columns, {col.name!r} is {col.dtype}")
+            if col.min is not None and col.max is not None and col.min > col.max:
+                yield ConfigProblem(where, f"min {col.min} is greater than max {col.max}")
+            if col.regex is not None and col.dtype not in {Dtype.STRING, Dtype.CATEGORY}:
+                yield ConfigProblem(f"{where}.regex", f"regex only applies to string columns, {col.name!r} is {col.dtype}")
+            if col.allowed_values is not None and len(col.allowed_values) == 0:
+                yield ConfigProblem(f"{where}.allowed_values", "allowed_values must not be empty")
+        if ds.row_count.max is not None and ds.row_count.max < ds.row_count.min:
+            yield ConfigProblem(f"{base}.row_count", "max is smaller than min")
+    all_columns = {c.name for ds in config.datasets.values() for c in ds.columns}
+    for feature in config.drift.feature_thresholds:
+        if feature not in all_columns:
+            yield ConfigProblem(f"drift.feature_thresholds.{feature}", f"no dataset has a column {feature!r}")
+    training = config.training
+    if training.use_spot:
+        if training.max_wait_seconds is None:
+            yield ConfigProblem("training.max_wait_seconds", "required when use_spot is true")
+        elif training.max_wait_seconds < training.max_run_seconds:
+            yield ConfigProblem("training.max_wait_seconds", "must be at least max_run_seconds (SageMaker rule)")
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _pydantic_problems(exc: ValidationError) -> list[ConfigProblem]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        path = ".".join(str(p) for p in err["loc"]) or "<root>"
+        problems.append(ConfigProblem(path, err["msg"]))
+    return problems
+
+
+def resolve(document: Mapping[str, Any], environment: str = DEFAULT_ENVIRONMENT, *, source: str = "") -> ProjectConfig:
+    """Select one environment of a parsed config document and validate it completely."""
+    if not isinstance(document, Mapping):
+        raise ConfigError([ConfigProblem("<root>", "the config must be a mapping")], source=source)
+    shared = {k: v for k, v in document.items() if k != "environments"}
+    environments = document.get("environments") or {}
+    if not isinstance(environments, Mapping):
+        raise ConfigError([ConfigProblem("environments", "must be a mapping of environment name to settings")], source=source)
+    if environment not in environments:
+        known = ", ".join(sorted(environments)) or "none"
+        raise ConfigError(
+            [ConfigProblem("environments", f"unknown environment {environment!r} (defined: {known})")], source=source
+        )
+    override = environments[environment] or {}
+    if not isinstance(override, Mapping):
+        raise ConfigError([ConfigProblem(f"environments.{environment}", "must be a mapping")], source=source)
+    merged = _deep_merge(shared, override)
+    merged["environment"] = environment
+    try:
+        config = ProjectConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_pydantic_problems(exc), source=source) from exc
+    problems = list(_semantic_problems(config))
+    if problems:
+        raise ConfigError(problems, source=source)
+    return config
+
+
+def load(path: str | Path = DEFAULT_CONFIG_FILE, environment: str = DEFAULT_ENVIRONMENT) -> ProjectConfig:
+    """Read and validate `path` for `environment`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([ConfigProblem("<file>", f"cannot read {path}: {exc.strerror}")], source=str(path)) from exc
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<file>"
+        raise ConfigError([ConfigProblem(where, f"invalid YAML: {exc}")], source=str(path)) from exc
+    return resolve(document or {}, environment, source=str(path))
+
+
+def environments(path: str | Path = DEFAULT_CONFIG_FILE) -> list[str]:
+    document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return sorted((document.get("environments") or {}).keys())
+
+
+def json_schema() -> str:
+    """The JSON Schema of one resolved environment's config."""
+    return json.dumps(ProjectConfig.model_json_schema(), indent=2, sort_keys=True)
