@@ -19,7 +19,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mlops.errors import ConfigError, ConfigProblem
@@ -166,6 +165,10 @@ class LambdaConfig(_Model):
     timeout_seconds: int = Field(default=300, ge=1, le=900)
     reserved_concurrency: int | None = Field(default=None, ge=1)
     log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 180, 365, 731, 1827, 3653] = 30
+    # AWS-managed layer versions. Powertools numbers are the same in every region; SDK for
+    # pandas numbers differ per region: check its "AWS Lambda Managed Layers" page.
+    powertools_layer_version: int = Field(default=27, ge=1)
+    sdk_pandas_layer_version: int = Field(default=20, ge=1)
 
 
 class DataLakeConfig(_Model):
@@ -300,6 +303,8 @@ def resolve(document: Mapping[str, Any], environment: str = DEFAULT_ENVIRONMENT,
 
 def load(path: str | Path = DEFAULT_CONFIG_FILE, environment: str = DEFAULT_ENVIRONMENT) -> ProjectConfig:
     """Read and validate `path` for `environment`."""
+    import yaml  # noqa: PLC0415 - CLI/synth only; Lambdas get the resolved config as JSON
+
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -315,6 +320,8 @@ def load(path: str | Path = DEFAULT_CONFIG_FILE, environment: str = DEFAULT_ENVI
 
 
 def environments(path: str | Path = DEFAULT_CONFIG_FILE) -> list[str]:
+    import yaml  # noqa: PLC0415
+
     document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     return sorted((document.get("environments") or {}).keys())
 

@@ -1,0 +1,71 @@
+"""Build every stack of one environment from the typed config. Used by app.py and the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import App, Environment, RemovalPolicy, Tags, Validations
+from cdk_nag import AwsSolutionsChecks
+
+from mlops.config import ProjectConfig
+from stacks.common import StackSettings
+from stacks.data_stack import DataStack, DataStackProps
+from stacks.monitoring_stack import MonitoringStack, MonitoringStackProps
+from stacks.nag import acknowledge_findings
+from stacks.packaging import REPO_ROOT
+from stacks.pipeline_stack import PipelineStack, PipelineStackProps
+from stacks.serving_stack import ServingStack, ServingStackProps
+
+
+@dataclass(frozen=True)
+class PlatformStacks:
+    data: DataStack
+    pipeline: PipelineStack
+    serving: ServingStack
+    monitoring: MonitoringStack
+
+    def all(self) -> tuple[DataStack, PipelineStack, ServingStack, MonitoringStack]:
+        return (self.data, self.pipeline, self.serving, self.monitoring)
+
+
+def stack_name(config: ProjectConfig, context: str) -> str:
+    return f"{config.prefix}-{context}"
+
+
+def build(app: App, config: ProjectConfig, *, build_root: Path | None = None) -> PlatformStacks:
+    settings = config.settings
+    removal = RemovalPolicy.DESTROY if settings.removal_policy == "destroy" else RemovalPolicy.RETAIN
+    env = Environment(account=settings.account, region=settings.region)
+    _ = build_root or REPO_ROOT / ".build" / "lambda"
+
+    def props(context: str, description: str) -> StackSettings:
+        return StackSettings(
+            env=env,
+            stack_name=stack_name(config, context),
+            description=f"serverless-mlops {config.project} ({config.environment}): {description}",
+            termination_protection=settings.removal_policy == "retain",
+        )
+
+    data = DataStack(
+        app, "Data", props=DataStackProps(config=config, removal_policy=removal),
+        stack=props("data", "data lake, registry, events, notifications"),
+    )
+    pipeline = PipelineStack(
+        app, "Pipeline", props=PipelineStackProps(config=config, removal_policy=removal, data=data),
+        stack=props("pipeline", "training pipeline"),
+    )
+    serving = ServingStack(
+        app, "Serving", props=ServingStackProps(config=config, pipeline=pipeline),
+        stack=props("serving", "versioned endpoints and rollback"),
+    )
+    monitoring = MonitoringStack(
+        app, "Monitoring", props=MonitoringStackProps(config=config, data=data),
+        stack=props("monitoring", "drift checks, dashboard, alarms"),
+    )
+    stacks = PlatformStacks(data, pipeline, serving, monitoring)
+    for key, value in config.tags().items():
+        Tags.of(app).add(key, value)
+    acknowledge_findings(stacks)
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return stacks

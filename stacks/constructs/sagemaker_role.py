@@ -1,0 +1,73 @@
+"""An execution role for SageMaker jobs or models, without AmazonSageMakerFullAccess.
+
+It may pull framework images, write its own CloudWatch logs and metrics; data access is
+granted by the stack (bucket.grant_read ... ) so each role reaches only what it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations, aws_iam as iam
+from constructs import Construct
+
+from stacks.nag import acknowledge_wildcard_resource
+
+
+FRAMEWORK_IMAGES = "arn:aws:ecr:*:*:repository/sagemaker-*"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SageMakerRoleProps:
+    description: str
+    log_group_prefix: str
+
+
+class SageMakerRole(Construct):
+    def __init__(self, scope: Construct, id_: str, *, props: SageMakerRoleProps) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=props.description,
+        )
+        log_streams = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"{props.log_group_prefix}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                resources=[log_streams],
+            )
+        )
+        acknowledge_wildcard_resource(
+            self.role, log_streams, f"SageMaker names one log stream per job inside {props.log_group_prefix}"
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PullFrameworkImages",
+                actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                resources=[FRAMEWORK_IMAGES],
+            )
+        )
+        acknowledge_wildcard_resource(
+            self.role, FRAMEWORK_IMAGES, "AWS framework images live in per-region AWS-owned accounts"
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="EcrAuthAndMetrics",
+                actions=["ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"],
+                resources=["*"],
+            )
+        )
+        Validations.of(self.role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level scoping",
+            )
+        )

@@ -1,0 +1,65 @@
+"""Stage a Lambda asset without Docker: the handler package plus our `mlops` package.
+
+Third-party dependencies come from AWS-managed layers (Powertools: pydantic, aws-xray-sdk;
+SDK for pandas: pandas, numpy, pyarrow), so synth needs no network and no pip. The resolved
+project config of the environment is shipped inside the asset as `project_config.json`:
+Lambda environment variables are capped at 4 KB, a dataset schema is not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: parts of `mlops` that never run inside a Lambda (and import CLI/emulator-only packages)
+EXCLUDED_MLOPS_PACKAGES = frozenset({"cli", "local"})
+CONFIG_FILE_NAME = "project_config.json"
+
+
+def _python_sources(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def asset_files(function_name: str, repo_root: Path = REPO_ROOT) -> dict[str, Path]:
+    """Map of path-inside-the-asset -> source file, for one function."""
+    handler_dir = repo_root / "functions" / function_name
+    if not (handler_dir / "handler.py").is_file():
+        raise FileNotFoundError(f"no handler at {handler_dir / 'handler.py'}")
+    files: dict[str, Path] = {"functions/__init__.py": repo_root / "functions" / "__init__.py"}
+    for source in _python_sources(handler_dir):
+        files[source.relative_to(repo_root).as_posix()] = source
+    mlops_root = repo_root / "mlops"
+    for source in _python_sources(mlops_root):
+        relative = source.relative_to(mlops_root)
+        if relative.parts[0] in EXCLUDED_MLOPS_PACKAGES:
+            continue
+        files[source.relative_to(repo_root).as_posix()] = source
+    return files
+
+
+def stage(function_name: str, config_json: str, build_root: Path, repo_root: Path = REPO_ROOT) -> Path:
+    """Write the asset directory for `function_name` and return it.
+
+    The directory name is a content hash, so two environments or two versions of the code
+    never share (or race on) a staging directory, and re-staging the same inputs is a no-op.
+    """
+    files = asset_files(function_name, repo_root)
+    digest = hashlib.sha256()
+    for relative, source in sorted(files.items()):
+        digest.update(relative.encode())
+        digest.update(source.read_bytes())
+    digest.update(config_json.encode())
+    target = build_root / f"{function_name}-{digest.hexdigest()[:16]}"
+    if target.is_dir():
+        return target
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    for relative, source in files.items():
+        destination = tmp / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, destination)
+    (tmp / CONFIG_FILE_NAME).write_text(config_json, encoding="utf-8")
+    tmp.rename(target)
+    return target

@@ -1,0 +1,81 @@
+"""PipelineStack: training artifacts, the SageMaker training role and the model package groups.
+The training state machine itself arrives with the training-pipeline issue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import CfnOutput, RemovalPolicy, Stack, aws_s3 as s3
+from constructs import Construct
+
+from mlops.config import ProjectConfig
+from stacks.common import StackSettings
+from stacks.constructs.encryption import EncryptionKey, EncryptionKeyProps
+from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
+from stacks.constructs.model_registry import ModelRegistry, ModelRegistryProps
+from stacks.constructs.sagemaker_role import SageMakerRole, SageMakerRoleProps
+from stacks.constructs.secure_bucket import SecureBucket, SecureBucketProps
+from stacks.data_stack import DataStack, bucket_name
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineStackProps:
+    config: ProjectConfig
+    removal_policy: RemovalPolicy
+    data: DataStack
+
+
+class PipelineStack(Stack):
+    def __init__(self, scope: Construct, id_: str, *, props: PipelineStackProps, stack: StackSettings) -> None:
+        super().__init__(scope, id_, **stack.as_kwargs())
+        config, data = props.config, props.data
+        data_lake = s3.Bucket.from_bucket_name(self, "DataLake", data.data_lake_bucket_name)
+        self.artifacts_bucket_name = bucket_name(config, "artifacts", self.region)
+        self.key = EncryptionKey(
+            self,
+            "Encryption",
+            props=EncryptionKeyProps(
+                alias=f"alias/{config.prefix}/artifacts",
+                description=f"{config.prefix}: model artifacts, checkpoints, evaluations, training volumes",
+                removal_policy=props.removal_policy,
+                service_principals=(f"logs.{self.region}.amazonaws.com",),
+            ),
+        ).key
+        self.artifacts: s3.IBucket = SecureBucket(
+            self,
+            "Artifacts",
+            props=SecureBucketProps(
+                bucket_name=self.artifacts_bucket_name,
+                key=self.key,
+                access_logs=data.access_logs,
+                access_log_prefix="artifacts/",
+                removal_policy=props.removal_policy,
+                noncurrent_version_expiration_days=config.data_lake.noncurrent_version_expiration_days,
+            ),
+        ).bucket
+        self.training_role = SageMakerRole(
+            self,
+            "TrainingRole",
+            props=SageMakerRoleProps(
+                description=f"{config.prefix}: SageMaker training and processing jobs",
+                log_group_prefix="/aws/sagemaker/TrainingJobs",
+            ),
+        ).role
+        # Training reads data versions and writes artifacts; nothing else.
+        grant_object_read(data_lake, self.training_role, "incoming/")
+        grant_object_read(data_lake, self.training_role, "versions/")
+        grant_key_use(data.encryption.key, self.training_role, encrypt=False)
+        grant_object_read(self.artifacts, self.training_role, "")
+        grant_object_write(self.artifacts, self.training_role, "")
+        grant_key_use(self.key, self.training_role, encrypt=True)
+
+        self.model_registry = ModelRegistry(
+            self,
+            "Models",
+            props=ModelRegistryProps(
+                group_names=[f"{config.prefix}-{name}" for name in config.datasets],
+                description=f"{config.project} models trained on",
+            ),
+        )
+        CfnOutput(self, "ArtifactsBucketName", value=self.artifacts.bucket_name)
+        CfnOutput(self, "TrainingRoleArn", value=self.training_role.role_arn)
