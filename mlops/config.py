@@ -247,6 +247,13 @@ def _semantic_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
     for feature in config.drift.feature_thresholds:
         if feature not in all_columns:
             yield ConfigProblem(f"drift.feature_thresholds.{feature}", f"no dataset has a column {feature!r}")
+    # Bucket names are "<project>-<environment>-<purpose>-<account>-<region>" (<= 63 chars).
+    budget = 63 - len("-access-logs-") - 12 - 1 - len(config.settings.region)
+    if len(config.prefix) > budget:
+        yield ConfigProblem(
+            "project",
+            f"project and environment names are too long together ({len(config.prefix)} > {budget} characters)",
+        )
     training = config.training
     if training.use_spot:
         if training.max_wait_seconds is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,13 @@ class PlatformStacks:
 
     def all(self) -> tuple[DataStack, PipelineStack, ServingStack, MonitoringStack]:
         return (self.data, self.pipeline, self.serving, self.monitoring)
+
+
+def feature_flags(repo_root: Path = REPO_ROOT) -> dict[str, object]:
+    """The feature flags of cdk.json, for apps built in-process (tests, benchmarks): the CDK CLI
+    passes them to app.py, a bare `App()` would silently use the legacy defaults."""
+    document = json.loads((repo_root / "cdk.json").read_text(encoding="utf-8"))
+    return dict(document.get("context", {}))
 
 
 def stack_name(config: ProjectConfig, context: str) -> str:
