@@ -165,10 +165,11 @@ class LambdaConfig(_Model):
     timeout_seconds: int = Field(default=300, ge=1, le=900)
     reserved_concurrency: int | None = Field(default=None, ge=1)
     log_retention_days: Literal[1, 3, 5, 7, 14, 30, 60, 90, 180, 365, 731, 1827, 3653] = 30
-    # AWS-managed layer versions. Powertools numbers are the same in every region; SDK for
-    # pandas numbers differ per region: check its "AWS Lambda Managed Layers" page.
+    # AWS-managed layer versions for the python3.14 runtime. Powertools numbers are the same in
+    # every region; AWS SDK for pandas numbers differ per region and runtime: look yours up on
+    # its "AWS Lambda Managed Layers" page and set it per environment.
     powertools_layer_version: int = Field(default=27, ge=1)
-    sdk_pandas_layer_version: int = Field(default=20, ge=1)
+    sdk_pandas_layer_version: int = Field(default=6, ge=1)
 
 
 class DataLakeConfig(_Model):
@@ -238,7 +239,9 @@ def _semantic_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
             if col.min is not None and col.max is not None and col.min > col.max:
                 yield ConfigProblem(where, f"min {col.min} is greater than max {col.max}")
             if col.regex is not None and col.dtype not in {Dtype.STRING, Dtype.CATEGORY}:
-                yield ConfigProblem(f"{where}.regex", f"regex only applies to string columns, {col.name!r} is {col.dtype}")
+                yield ConfigProblem(
+                    f"{where}.regex", f"regex only applies to string columns, {col.name!r} is {col.dtype}"
+                )
             if col.allowed_values is not None and len(col.allowed_values) == 0:
                 yield ConfigProblem(f"{where}.allowed_values", "allowed_values must not be empty")
         if ds.row_count.max is not None and ds.row_count.max < ds.row_count.min:
@@ -287,11 +290,15 @@ def resolve(document: Mapping[str, Any], environment: str = DEFAULT_ENVIRONMENT,
     shared = {k: v for k, v in document.items() if k != "environments"}
     environments = document.get("environments") or {}
     if not isinstance(environments, Mapping):
-        raise ConfigError([ConfigProblem("environments", "must be a mapping of environment name to settings")], source=source)
+        raise ConfigError(
+            [ConfigProblem("environments", "must be a mapping of environment name to settings")],
+            source=source,
+        )
     if environment not in environments:
         known = ", ".join(sorted(environments)) or "none"
         raise ConfigError(
-            [ConfigProblem("environments", f"unknown environment {environment!r} (defined: {known})")], source=source
+            [ConfigProblem("environments", f"unknown environment {environment!r} (defined: {known})")],
+            source=source,
         )
     override = environments[environment] or {}
     if not isinstance(override, Mapping):
@@ -310,7 +317,7 @@ def resolve(document: Mapping[str, Any], environment: str = DEFAULT_ENVIRONMENT,
 
 def load(path: str | Path = DEFAULT_CONFIG_FILE, environment: str = DEFAULT_ENVIRONMENT) -> ProjectConfig:
     """Read and validate `path` for `environment`."""
-    import yaml  # noqa: PLC0415 - CLI/synth only; Lambdas get the resolved config as JSON
+    import yaml
 
     path = Path(path)
     try:
@@ -327,7 +334,7 @@ def load(path: str | Path = DEFAULT_CONFIG_FILE, environment: str = DEFAULT_ENVI
 
 
 def environments(path: str | Path = DEFAULT_CONFIG_FILE) -> list[str]:
-    import yaml  # noqa: PLC0415
+    import yaml
 
     document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     return sorted((document.get("environments") or {}).keys())

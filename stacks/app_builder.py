@@ -45,7 +45,7 @@ def build(app: App, config: ProjectConfig, *, build_root: Path | None = None) ->
     settings = config.settings
     removal = RemovalPolicy.DESTROY if settings.removal_policy == "destroy" else RemovalPolicy.RETAIN
     env = Environment(account=settings.account, region=settings.region)
-    _ = build_root or REPO_ROOT / ".build" / "lambda"
+    build_root = build_root or REPO_ROOT / ".build" / "lambda"
 
     def props(context: str, description: str) -> StackSettings:
         return StackSettings(
@@ -56,19 +56,27 @@ def build(app: App, config: ProjectConfig, *, build_root: Path | None = None) ->
         )
 
     data = DataStack(
-        app, "Data", props=DataStackProps(config=config, removal_policy=removal),
+        app,
+        "Data",
+        props=DataStackProps(config=config, removal_policy=removal, build_root=build_root),
         stack=props("data", "data lake, registry, events, notifications"),
     )
     pipeline = PipelineStack(
-        app, "Pipeline", props=PipelineStackProps(config=config, removal_policy=removal, data=data),
+        app,
+        "Pipeline",
+        props=PipelineStackProps(config=config, removal_policy=removal, data=data),
         stack=props("pipeline", "training pipeline"),
     )
     serving = ServingStack(
-        app, "Serving", props=ServingStackProps(config=config, pipeline=pipeline),
+        app,
+        "Serving",
+        props=ServingStackProps(config=config, pipeline=pipeline),
         stack=props("serving", "versioned endpoints and rollback"),
     )
     monitoring = MonitoringStack(
-        app, "Monitoring", props=MonitoringStackProps(config=config, data=data),
+        app,
+        "Monitoring",
+        props=MonitoringStackProps(config=config, data=data),
         stack=props("monitoring", "drift checks, dashboard, alarms"),
     )
     stacks = PlatformStacks(data, pipeline, serving, monitoring)

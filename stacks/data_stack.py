@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from aws_cdk import Aws, CfnOutput, RemovalPolicy, Stack
 from constructs import Construct
@@ -11,6 +12,7 @@ from mlops.config import ProjectConfig
 from stacks.common import StackSettings
 from stacks.constructs.encryption import EncryptionKey, EncryptionKeyProps
 from stacks.constructs.events import DomainEvents, DomainEventsProps
+from stacks.constructs.ingestion import Ingestion, IngestionProps
 from stacks.constructs.notifications import Notifications, NotificationsProps
 from stacks.constructs.registry import Registry, RegistryProps
 from stacks.constructs.secure_bucket import (
@@ -31,6 +33,7 @@ def bucket_name(config: ProjectConfig, purpose: str, region: str) -> str:
 class DataStackProps:
     config: ProjectConfig
     removal_policy: RemovalPolicy
+    build_root: Path
 
 
 class DataStack(Stack):
@@ -54,7 +57,8 @@ class DataStack(Stack):
             "AccessLogs",
             props=AccessLogBucketProps(
                 bucket_name=bucket_name(config, "access-logs", self.region),
-                removal_policy=props.removal_policy, retention_days=config.data_lake.access_log_retention_days
+                removal_policy=props.removal_policy,
+                retention_days=config.data_lake.access_log_retention_days,
             ),
         ).bucket
         self.data_lake = SecureBucket(
@@ -70,7 +74,9 @@ class DataStack(Stack):
                 event_bridge=True,
             ),
         ).bucket
-        self.registry = Registry(self, "Registry", props=RegistryProps(key=key, removal_policy=props.removal_policy)).table
+        self.registry = Registry(
+            self, "Registry", props=RegistryProps(key=key, removal_policy=props.removal_policy)
+        ).table
         self.events = DomainEvents(
             self,
             "DomainEvents",
@@ -84,6 +90,25 @@ class DataStack(Stack):
             ),
         ).topic
 
+        self.ingestion = Ingestion(
+            self,
+            "Ingestion",
+            props=IngestionProps(
+                prefix=config.prefix,
+                data_lake=self.data_lake,
+                key=key,
+                registry=self.registry,
+                bus=self.events.bus,
+                event_source=self.events.source,
+                topic=self.notifications,
+                lambda_settings=config.lambdas,
+                config_json=config.to_json(),
+                build_root=props.build_root,
+                removal_policy=props.removal_policy,
+            ),
+        )
+
+        CfnOutput(self, "IngestionStateMachineArn", value=self.ingestion.state_machine.state_machine_arn)
         CfnOutput(self, "DataBucketName", value=self.data_lake.bucket_name)
         CfnOutput(self, "RegistryTableName", value=self.registry.table_name)
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)

@@ -5,9 +5,11 @@ deliberate trade-off explained in its reason."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, Fn, Stack, Validations
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import IConstruct
 
 if TYPE_CHECKING:
@@ -42,6 +44,8 @@ def _render(value: Any) -> str:
         if "Fn::Join" in value:
             separator, parts = value["Fn::Join"]
             return str(separator).join(_render(part) for part in parts)
+        # other intrinsics (Fn::Select, Fn::Split, ...) appear verbatim as compact JSON
+        return json.dumps(value, separators=(",", ":"))
     raise ValueError(f"cannot render {value!r} as a cdk-nag finding resource")
 
 
@@ -50,3 +54,15 @@ def acknowledge_wildcard_resource(scope: IConstruct, resource: str, reason: str)
     Validations.of(scope).acknowledge(
         Acknowledgment(id=f"AwsSolutions-IAM5[Resource::{finding_resource(scope, resource)}]", reason=reason)
     )
+
+
+def acknowledge_map_runs(machine: sfn.StateMachine) -> None:
+    """A Distributed Map starts child executions of its own state machine: CDK grants that on
+    execution ARNs built from the machine's name, which are wildcards by construction."""
+    stack = Stack.of(machine)
+    name = Fn.select(6, Fn.split(":", machine.state_machine_arn))
+    base = f"arn:{Aws.PARTITION}:states:{stack.region}:{Aws.ACCOUNT_ID}:execution:{name}"
+    for suffix in ("/*:*", ":*"):
+        acknowledge_wildcard_resource(
+            machine, base + suffix, "Distributed Map child executions of this state machine only"
+        )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import CfnOutput, RemovalPolicy, Stack, aws_s3 as s3
+from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops.config import ProjectConfig

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, aws_iam as iam, aws_kms as kms
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 
@@ -38,7 +40,13 @@ class EncryptionKey(Construct):
                 iam.PolicyStatement(
                     sid=f"Allow{principal.split('.')[0].capitalize()}",
                     principals=[iam.ServicePrincipal(principal)],
-                    actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                    actions=[
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
                     resources=["*"],  # in a key policy "*" means this key
                 )
             )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, aws_events as events
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
 from constructs import Construct
 
 

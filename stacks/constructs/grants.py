@@ -9,7 +9,9 @@ acknowledges its own cdk-nag IAM5 finding with the prefix it is scoped to.
 
 from __future__ import annotations
 
-from aws_cdk import aws_iam as iam, aws_kms as kms, aws_s3 as s3
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 
 from stacks.nag import acknowledge_wildcard_resource
 
@@ -19,7 +21,12 @@ def grant_object_read(bucket: s3.IBucket, role: iam.Role, prefix: str) -> None:
     objects = bucket.arn_for_objects(f"{prefix}*")
     role.add_to_policy(
         iam.PolicyStatement(
-            actions=["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging"],
+            actions=[
+                "s3:GetObject",
+                "s3:GetObjectVersion",
+                "s3:GetObjectTagging",
+                "s3:GetObjectVersionTagging",
+            ],
             resources=[objects],
         )
     )
@@ -30,7 +37,9 @@ def grant_object_read(bucket: s3.IBucket, role: iam.Role, prefix: str) -> None:
             conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
         )
     )
-    acknowledge_wildcard_resource(role, objects, f"object reads are scoped to the '{prefix or '(whole bucket)'}' prefix")
+    acknowledge_wildcard_resource(
+        role, objects, f"object reads are scoped to the '{prefix or '(whole bucket)'}' prefix"
+    )
 
 
 def grant_object_write(bucket: s3.IBucket, role: iam.Role, prefix: str) -> None:

@@ -14,21 +14,32 @@ from enum import Enum
 from pathlib import Path
 
 from aws_cdk import (
+    Acknowledgment,
     Duration,
     RemovalPolicy,
     Stack,
+    Validations,
+)
+from aws_cdk import (
     aws_iam as iam,
+)
+from aws_cdk import (
     aws_kms as kms,
+)
+from aws_cdk import (
     aws_lambda as lambda_,
+)
+from aws_cdk import (
     aws_logs as logs,
 )
 from constructs import Construct
 
 from mlops.config import LambdaConfig
 from stacks import packaging
+from stacks.common import log_retention
 
-RUNTIME = lambda_.Runtime.PYTHON_3_13
-RUNTIME_TAG = "python313"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+RUNTIME_TAG = "python314"
 POWERTOOLS_ACCOUNT = "017000801446"
 SDK_PANDAS_ACCOUNT = "336392948345"
 
@@ -47,7 +58,7 @@ def managed_layer_arn(layer: ManagedLayer, *, region: str, settings: LambdaConfi
     suffix = "-Arm64" if settings.architecture == "arm64" else ""
     return (
         f"arn:aws:lambda:{region}:{SDK_PANDAS_ACCOUNT}:layer:"
-        f"AWSSDKPandas-Python313{suffix}:{settings.sdk_pandas_layer_version}"
+        f"AWSSDKPandas-Python314{suffix}:{settings.sdk_pandas_layer_version}"
     )
 
 
@@ -77,7 +88,7 @@ class PythonFunction(Construct):
             self,
             "Logs",
             log_group_name=f"/aws/lambda/{props.function_name}",
-            retention=logs.RetentionDays(settings.log_retention_days),
+            retention=log_retention(settings.log_retention_days),
             encryption_key=props.log_key,
             removal_policy=props.removal_policy,
         )
@@ -96,7 +107,9 @@ class PythonFunction(Construct):
             function_name=props.function_name,
             description=props.description,
             runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64 if settings.architecture == "arm64" else lambda_.Architecture.X86_64,
+            architecture=lambda_.Architecture.ARM_64
+            if settings.architecture == "arm64"
+            else lambda_.Architecture.X86_64,
             code=lambda_.Code.from_asset(str(asset_dir)),
             handler=f"functions.{props.handler_package}.handler.handler",
             memory_size=props.memory_mb or settings.memory_mb,
@@ -117,4 +130,10 @@ class PythonFunction(Construct):
                 "MLOPS_CONFIG_FILE": packaging.CONFIG_FILE_NAME,
                 **props.environment,
             },
+        )
+        Validations.of(self.role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="Active tracing: xray:PutTraceSegments and PutTelemetryRecords support no resource scoping",
+            )
         )

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations, aws_iam as iam
+from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.nag import acknowledge_wildcard_resource
-
 
 FRAMEWORK_IMAGES = "arn:aws:ecr:*:*:repository/sagemaker-*"
 
@@ -41,7 +41,12 @@ class SageMakerRole(Construct):
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="WriteOwnLogs",
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
                 resources=[log_streams],
             )
         )
@@ -51,7 +56,11 @@ class SageMakerRole(Construct):
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="PullFrameworkImages",
-                actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                actions=[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
                 resources=[FRAMEWORK_IMAGES],
             )
         )

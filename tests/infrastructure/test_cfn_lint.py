@@ -14,7 +14,9 @@ def test_cfn_lint_reports_no_errors(dev: Synthesized, prod: Synthesized) -> None
         assert len(templates) == 4
         result = subprocess.run(
             [str(Path(sys.executable).parent / "cfn-lint"), "--format", "json", "--", *templates],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         findings = json.loads(result.stdout or "[]")
         errors = [f for f in findings if f["Level"] == "Error"]

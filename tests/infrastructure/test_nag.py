@@ -4,7 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from aws_cdk import App, aws_iam as iam
+from aws_cdk import App
+from aws_cdk import aws_iam as iam
 
 from mlops import config as config_module
 from stacks import app_builder

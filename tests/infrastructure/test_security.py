@@ -7,8 +7,27 @@ from aws_cdk.assertions import Match
 
 from tests.infrastructure.conftest import Synthesized
 
-WRITE_VERBS = ("Put", "Delete", "Create", "Update", "Write", "Attach", "Detach", "Tag", "Untag", "Pass", "Start",
-               "Send", "Publish", "Invoke", "Encrypt", "GenerateDataKey", "ReEncrypt", "Abort", "Restore")
+WRITE_VERBS = (
+    "Put",
+    "Delete",
+    "Create",
+    "Update",
+    "Write",
+    "Attach",
+    "Detach",
+    "Tag",
+    "Untag",
+    "Pass",
+    "Start",
+    "Send",
+    "Publish",
+    "Invoke",
+    "Encrypt",
+    "GenerateDataKey",
+    "ReEncrypt",
+    "Abort",
+    "Restore",
+)
 
 
 def resources_of(synth: Synthesized, type_: str) -> list[tuple[str, dict[str, Any]]]:
@@ -25,7 +44,10 @@ def test_every_bucket_is_private_versioned_encrypted_and_tls_only(dev: Synthesiz
     for where, bucket in buckets:
         props = bucket["Properties"]
         assert props["PublicAccessBlockConfiguration"] == {
-            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
         }, where
         assert props["VersioningConfiguration"] == {"Status": "Enabled"}, where
         assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"], where
@@ -45,25 +67,47 @@ def test_data_lake_uses_the_cmk_logs_access_and_expires_only_noncurrent_versions
     template.has_resource_properties(
         "AWS::S3::Bucket",
         {
-            "BucketEncryption": {"ServerSideEncryptionConfiguration": [Match.object_like({
-                "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": Match.any_value()},
-                "BucketKeyEnabled": True,
-            })]},
-            "LoggingConfiguration": {"DestinationBucketName": Match.any_value(), "LogFilePrefix": "data-lake/"},
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    Match.object_like(
+                        {
+                            "ServerSideEncryptionByDefault": {
+                                "SSEAlgorithm": "aws:kms",
+                                "KMSMasterKeyID": Match.any_value(),
+                            },
+                            "BucketKeyEnabled": True,
+                        }
+                    )
+                ]
+            },
+            "LoggingConfiguration": {
+                "DestinationBucketName": Match.any_value(),
+                "LogFilePrefix": "data-lake/",
+            },
             "NotificationConfiguration": {"EventBridgeConfiguration": {"EventBridgeEnabled": True}},
-            "LifecycleConfiguration": {"Rules": [Match.object_like({
-                "NoncurrentVersionExpiration": {
-                    "NoncurrentDays": dev.config.data_lake.noncurrent_version_expiration_days
-                },
-                "Status": "Enabled",
-            })]},
+            "LifecycleConfiguration": {
+                "Rules": [
+                    Match.object_like(
+                        {
+                            "NoncurrentVersionExpiration": {
+                                "NoncurrentDays": dev.config.data_lake.noncurrent_version_expiration_days
+                            },
+                            "Status": "Enabled",
+                        }
+                    )
+                ]
+            },
         },
     )
     for _, bucket in resources_of(dev, "AWS::S3::Bucket"):
         for rule in bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", []):
             if "ExpirationInDays" in rule:  # only the access-log bucket may expire current objects
-                assert bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
-                    "ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+                assert (
+                    bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+                        "ServerSideEncryptionByDefault"
+                    ]["SSEAlgorithm"]
+                    == "AES256"
+                )
 
 
 def test_registry_table_is_on_demand_with_pitr_and_cmk(dev: Synthesized, prod: Synthesized) -> None:
@@ -73,19 +117,21 @@ def test_registry_table_is_on_demand_with_pitr_and_cmk(dev: Synthesized, prod: S
             {
                 "BillingMode": "PAY_PER_REQUEST",
                 "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
-                "Replicas": [Match.object_like({
-                    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-                    "SSESpecification": {"KMSMasterKeyId": Match.any_value()},
-                    "DeletionProtectionEnabled": protected,
-                })],
+                "Replicas": [
+                    Match.object_like(
+                        {
+                            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                            "SSESpecification": {"KMSMasterKeyId": Match.any_value()},
+                            "DeletionProtectionEnabled": protected,
+                        }
+                    )
+                ],
             },
         )
 
 
 def test_topic_and_log_groups_are_encrypted(dev: Synthesized) -> None:
-    dev.template(dev.stacks.data).has_resource_properties(
-        "AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()}
-    )
+    dev.template(dev.stacks.data).has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
     for where, group in resources_of(dev, "AWS::Logs::LogGroup"):
         assert "KmsKeyId" in group["Properties"], where
         assert "RetentionInDays" in group["Properties"], where
@@ -115,8 +161,17 @@ def test_no_iam_statement_allows_every_action(dev: Synthesized, prod: Synthesize
 
 def test_write_actions_never_target_every_resource(dev: Synthesized) -> None:
     # AWS requires "*" for these: they have no resource-level permissions.
-    resourceless = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData",
-                    "ecr:GetAuthorizationToken"}
+    # (Step Functions' vended log delivery actions are documented as Resource "*" only.)
+    resourceless = {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "cloudwatch:PutMetricData",
+        "ecr:GetAuthorizationToken",
+        "logs:CreateLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:PutResourcePolicy",
+    }
     for where, statement in _statements(dev):
         if statement["Effect"] != "Allow" or "*" not in _as_list(statement.get("Resource", [])):
             continue

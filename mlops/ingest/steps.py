@@ -1,0 +1,179 @@
+"""The validate and conclude steps of ingestion, over adapters (testable against moto)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from mlops.adapters.events import DomainEventPublisher
+from mlops.adapters.s3 import ObjectStore
+from mlops.config import ProjectConfig
+from mlops.data import DatasetProfile, ValidationReport, schema_hash, validate_file
+from mlops.ingest.manifest import Manifest, ManifestObject, content_version_id, manifest_key
+from mlops.ingest.models import QUARANTINE, REPORTS, ObjectResult, Outcome, Plan, ValidateItem
+from mlops.registry.data_versions import DataVersionRegistry, NewDataVersion
+
+DATA_VERSION_CREATED = "DataVersionCreated"
+DATA_REJECTED = "DataRejected"
+
+
+def report_prefix(dataset: str, upload_id: str) -> str:
+    return f"{REPORTS}{dataset}/{upload_id}/"
+
+
+def outcome_key(dataset: str, upload_id: str) -> str:
+    return f"{report_prefix(dataset, upload_id)}outcome.json"
+
+
+def validate_object(item: ValidateItem, config: ProjectConfig, store: ObjectStore) -> ObjectResult:
+    """Download one pinned object version, hash it, validate it, store its full report."""
+    dataset = config.datasets[item.dataset]
+    with tempfile.TemporaryDirectory(prefix="mlops-validate-") as workdir:
+        local = Path(workdir) / PurePosixPath(item.object.key).name
+        sha256, size, version_read = store.download(item.bucket, item.object.key, item.object.version_id, local)
+        report = validate_file(
+            local,
+            dataset,
+            file_name=item.object.key,
+            max_uncompressed_bytes=config.data_lake.max_uncompressed_bytes,
+        )
+    report_key = f"{report_prefix(item.dataset, item.upload_id)}objects/{sha256}.json"
+    store.put_json(item.bucket, report_key, report.model_dump(mode="json"))
+    return ObjectResult(
+        key=item.object.key,
+        version_id=version_read or item.object.version_id,
+        sha256=sha256,
+        bytes=size,
+        rows=report.rows,
+        verdict=report.verdict,
+        error_count=len(report.errors),
+        report_key=report_key,
+    )
+
+
+class Concluder:
+    """Turns the per-object results of one upload into a data version or a quarantine."""
+
+    def __init__(
+        self,
+        config: ProjectConfig,
+        store: ObjectStore,
+        registry: DataVersionRegistry,
+        events: DomainEventPublisher,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._registry = registry
+        self._events = events
+
+    def conclude(self, plan: Plan, results: Sequence[ObjectResult]) -> Outcome:
+        reports = {
+            r.key: ValidationReport.model_validate(self._store.get_json(plan.bucket, r.report_key)) for r in results
+        }
+        rejected = bool(plan.problems) or any(r.verdict == "rejected" for r in results)
+        outcome = self._quarantine(plan, results, reports) if rejected else self._accept(plan, results, reports)
+        self._store.put_json(plan.bucket, outcome_key(plan.dataset, plan.upload_id), outcome.model_dump(mode="json"))
+        return outcome
+
+    def _accept(self, plan: Plan, results: Sequence[ObjectResult], reports: dict[str, ValidationReport]) -> Outcome:
+        dataset = self._config.datasets[plan.dataset]
+        schema = schema_hash(dataset)
+        version_id = content_version_id([r.sha256 for r in results], schema)
+        profile: DatasetProfile | None = None
+        for result in sorted(results, key=lambda r: r.key):
+            part = reports[result.key].profile
+            if part is not None:
+                profile = part if profile is None else profile.merge(part)
+        manifest = Manifest(
+            dataset=plan.dataset,
+            version_id=version_id,
+            schema_hash=schema,
+            objects=[
+                ManifestObject(key=r.key, version_id=r.version_id, sha256=r.sha256, bytes=r.bytes, rows=r.rows)
+                for r in sorted(results, key=lambda r: r.key)
+            ],
+            rows=sum(r.rows for r in results),
+            bytes=sum(r.bytes for r in results),
+            profile=profile.model_dump(mode="json") if profile is not None else {},
+            created_at=plan.received_at or datetime.now(UTC),
+            created_by=plan.requester,
+            upload_id=plan.upload_id,
+        )
+        key = manifest_key(plan.dataset, version_id)
+        if not self._store.put_json_once(plan.bucket, key, manifest.model_dump(mode="json")):
+            manifest = Manifest.model_validate(self._store.get_json(plan.bucket, key))  # first writer wins
+        uri = f"s3://{plan.bucket}/{key}"
+        record, created = self._registry.register(
+            NewDataVersion(
+                dataset=plan.dataset,
+                version_id=version_id,
+                manifest_uri=uri,
+                schema_hash=schema,
+                rows=manifest.rows,
+                objects=len(manifest.objects),
+                bytes=manifest.bytes,
+                created_at=manifest.created_at,
+                created_by=manifest.created_by,
+                upload_id=manifest.upload_id,
+            )
+        )
+        if created:
+            self._events.publish(DATA_VERSION_CREATED, record.model_dump(mode="json") | {"name": record.name})
+        what = "new data version" if created else "identical to existing version"
+        return Outcome(
+            verdict="accepted",
+            dataset=plan.dataset,
+            upload_id=plan.upload_id,
+            version=record.name,
+            version_id=version_id,
+            manifest_uri=uri,
+            report_uri=f"s3://{plan.bucket}/{outcome_key(plan.dataset, plan.upload_id)}",
+            created=created,
+            rows=record.rows,
+            message=f"{plan.upload_key}: accepted as {record.ref} ({what}, {record.rows} rows)",
+        )
+
+    def _quarantine(self, plan: Plan, results: Sequence[ObjectResult], reports: dict[str, ValidationReport]) -> Outcome:
+        prefix = f"{QUARANTINE}{plan.dataset}/{plan.upload_id}/"
+        for obj in plan.items:
+            relative = obj.key.split("/", 2)[-1]  # drop "incoming/<dataset>/"
+            self._store.copy_version(plan.bucket, obj.key, obj.version_id, f"{prefix}{relative}")
+        errors: list[dict[str, Any]] = list(plan.problems)
+        for result in results:
+            for failure in reports[result.key].errors:
+                errors.append({"key": result.key} | failure.model_dump(mode="json"))
+        report = {
+            "verdict": "rejected",
+            "dataset": plan.dataset,
+            "upload_id": plan.upload_id,
+            "upload_key": plan.upload_key,
+            "requester": plan.requester,
+            "received_at": plan.received_at,
+            "objects": [r.model_dump(mode="json") for r in results],
+            "errors": errors,
+            "quarantine_prefix": f"s3://{plan.bucket}/{prefix}",
+        }
+        report_key = f"{prefix}report.json"
+        self._store.put_json(plan.bucket, report_key, report)
+        self._events.publish(
+            DATA_REJECTED,
+            {
+                "dataset": plan.dataset,
+                "upload_id": plan.upload_id,
+                "upload_key": plan.upload_key,
+                "errors": len(errors),
+                "report_uri": f"s3://{plan.bucket}/{report_key}",
+            },
+        )
+        first = errors[0]["message"] if errors else "no detail"
+        return Outcome(
+            verdict="rejected",
+            dataset=plan.dataset,
+            upload_id=plan.upload_id,
+            report_uri=f"s3://{plan.bucket}/{report_key}",
+            rows=sum(r.rows for r in results),
+            message=f"{plan.upload_key}: rejected with {len(errors)} problem(s); first: {first}",
+        )

@@ -1,0 +1,1 @@
+"""Registry records (data versions, runs, deployments) in the project's DynamoDB table."""
