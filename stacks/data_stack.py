@@ -8,6 +8,7 @@ from pathlib import Path
 from aws_cdk import Aws, CfnOutput, RemovalPolicy, Stack
 from constructs import Construct
 
+from mlops import names
 from mlops.config import ProjectConfig
 from stacks.common import StackSettings
 from stacks.constructs.encryption import EncryptionKey, EncryptionKeyProps
@@ -26,7 +27,7 @@ from stacks.constructs.secure_bucket import (
 def bucket_name(config: ProjectConfig, purpose: str, region: str) -> str:
     """Globally unique and predictable: other stacks and the CLI derive it from the config
     instead of importing it, so no cross-stack export pins the bucket."""
-    return f"{config.prefix}-{purpose}-{Aws.ACCOUNT_ID}-{region}"
+    return names.bucket(config, purpose, Aws.ACCOUNT_ID, region)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,18 +76,20 @@ class DataStack(Stack):
             ),
         ).bucket
         self.registry = Registry(
-            self, "Registry", props=RegistryProps(key=key, removal_policy=props.removal_policy)
+            self,
+            "Registry",
+            props=RegistryProps(table_name=names.registry_table(config), key=key, removal_policy=props.removal_policy),
         ).table
         self.events = DomainEvents(
             self,
             "DomainEvents",
-            props=DomainEventsProps(bus_name=f"{config.prefix}-events", source=f"mlops.{config.project}"),
+            props=DomainEventsProps(bus_name=names.event_bus(config), source=names.event_source(config)),
         )
         self.notifications = Notifications(
             self,
             "Notifications",
             props=NotificationsProps(
-                topic_name=f"{config.prefix}-notifications", key=key, emails=config.notifications.emails
+                topic_name=names.notifications_topic(config), key=key, emails=config.notifications.emails
             ),
         ).topic
 

@@ -20,6 +20,7 @@ from constructs import Construct
 
 @dataclass(frozen=True, kw_only=True)
 class RegistryProps:
+    table_name: str
     key: kms.IKey
     removal_policy: RemovalPolicy
 
@@ -30,6 +31,7 @@ class Registry(Construct):
         self.table = dynamodb.TableV2(
             self,
             "Table",
+            table_name=props.table_name,
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
             billing=dynamodb.Billing.on_demand(),
