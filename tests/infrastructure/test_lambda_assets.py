@@ -61,7 +61,11 @@ def test_asset_imports_its_handler_from_a_fresh_directory(dev: Synthesized, tmp_
         "print(json.dumps({'mlops': mlops.__file__, 'project': c.project}))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", probe, str(fresh)], cwd=fresh, capture_output=True, text=True, check=False,
+        [sys.executable, "-c", probe, str(fresh)],
+        cwd=fresh,
+        capture_output=True,
+        text=True,
+        check=False,
         env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true"},
     )
     assert result.returncode == 0, result.stderr

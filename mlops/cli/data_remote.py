@@ -1,0 +1,152 @@
+"""`mlops data push | versions | show | diff`: data versions on AWS or the local cloud."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mlops import data_versions, names
+from mlops.adapters.s3 import ObjectStore
+from mlops.cli.aws import Aws, connect
+from mlops.errors import ConfigError, ConfigProblem
+from mlops.registry.data_versions import DataVersionRegistry
+
+console = Console()
+
+
+def _registry(aws: Aws) -> DataVersionRegistry:
+    return DataVersionRegistry(aws.client("dynamodb"), names.registry_table(aws.config))
+
+
+def _known_dataset(aws: Aws, dataset: str) -> None:
+    if dataset not in aws.config.datasets:
+        known = ", ".join(sorted(aws.config.datasets))
+        raise ConfigError([ConfigProblem("--dataset", f"no dataset {dataset!r} in the config (known: {known})")])
+
+
+def push(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A data file, or a directory uploaded as one batch.")],
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset name from the config.")],
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for the verdict and print it.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the verdict.")] = 900,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Upload data; with --wait, print the new version or the full error report (exit 1)."""
+    aws = connect(ctx.obj)
+    _known_dataset(aws, dataset)
+    bucket = names.data_bucket(aws.config, aws.account)
+    upload = data_versions.push(aws.client("s3"), bucket, dataset, path)
+    result: dict[str, Any] = {
+        "verdict": "pending",
+        "version": None,
+        "version_id": None,
+        "manifest_uri": None,
+        "report_uri": None,
+        "upload": {"key": upload.key, "version_id": upload.version_id, "upload_id": upload.upload_id},
+    }
+    store = ObjectStore(aws.client("s3"))
+    if wait:
+        if not as_json:
+            console.print(f"uploaded s3://{bucket}/{upload.key}; waiting for the verdict ...")
+        outcome = data_versions.wait_for_outcome(store, upload, timeout=timeout)
+        result |= {
+            "verdict": outcome.verdict,
+            "version": outcome.version,
+            "version_id": outcome.version_id,
+            "manifest_uri": outcome.manifest_uri,
+            "report_uri": outcome.report_uri,
+        }
+        if outcome.verdict == "rejected":
+            bucket_name, _, key = outcome.report_uri.removeprefix("s3://").partition("/")
+            result["errors"] = store.get_json(bucket_name, key)["errors"]
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    elif result["verdict"] == "pending":
+        console.print(
+            f"uploaded s3://{bucket}/{upload.key} (upload {upload.upload_id}); run with --wait for the verdict"
+        )
+    elif result["verdict"] == "accepted":
+        console.print(f"[green]accepted[/] as [bold]{dataset}@{result['version']}[/] ({result['version_id'][:12]})")
+        console.print(f"manifest: {result['manifest_uri']}")
+    else:
+        table = Table("object", "check", "column", "rows", "message", title=f"[red]rejected[/]: {upload.key}")
+        for error in result["errors"]:
+            table.add_row(
+                str(error.get("key") or ""),
+                error["check"],
+                str(error.get("column") or ""),
+                str(error.get("rows") or ""),
+                error["message"],
+            )
+        console.print(table)
+        console.print(f"report: {result['report_uri']}")
+    if result["verdict"] == "rejected":
+        raise typer.Exit(1)
+
+
+def versions(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Argument(help="Dataset name.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List a dataset's versions, oldest first."""
+    aws = connect(ctx.obj)
+    _known_dataset(aws, dataset)
+    records = _registry(aws).list(dataset)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") | {"name": r.name} for r in records], indent=2))
+        return
+    table = Table("version", "id", "rows", "objects", "bytes", "created", "by", title=dataset)
+    for r in records:
+        table.add_row(
+            r.name,
+            r.version_id[:12],
+            str(r.rows),
+            str(r.objects),
+            str(r.bytes),
+            r.created_at.isoformat(timespec="seconds"),
+            r.created_by,
+        )
+    console.print(table)
+
+
+def show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="DATASET@vN, DATASET@<id prefix> or DATASET (latest).")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show one version: its objects (pinned by S3 VersionId and sha256) and its profile."""
+    aws = connect(ctx.obj)
+    record, manifest = data_versions.show(_registry(aws), ObjectStore(aws.client("s3")), ref)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "record": record.model_dump(mode="json") | {"name": record.name},
+                    "manifest": manifest.model_dump(mode="json"),
+                },
+                indent=2,
+            )
+        )
+        return
+    console.print(f"[bold]{record.ref}[/]  id {record.version_id}")
+    console.print(
+        f"rows {record.rows}  objects {record.objects}  bytes {record.bytes}  schema {record.schema_hash[:12]}"
+    )
+    console.print(f"created {record.created_at.isoformat(timespec='seconds')} by {record.created_by}")
+    table = Table("key", "S3 version", "sha256", "rows", "bytes")
+    for obj in manifest.objects:
+        table.add_row(obj.key, str(obj.version_id), obj.sha256[:16], str(obj.rows), str(obj.bytes))
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("push")(push)
+    app.command("versions")(versions)
+    app.command("show")(show)
