@@ -1,0 +1,184 @@
+"""What the local cloud adds to moto 5.2.5, installed into the moto server process.
+
+Each patch fills a gap our flows hit; production definitions are never changed for them.
+tests/integration/test_moto_contract.py fails loudly if a moto upgrade moves what we patch.
+
+1. CloudFormation `AWS::S3::Bucket` ignores VersioningConfiguration, NotificationConfiguration
+   (EventBridge), PublicAccessBlockConfiguration and LifecycleConfiguration: apply them.
+2. With `execute_state_machine` on, moto's Step Functions API reads the ASL-interpreter
+   backend while CloudFormation creates state machines in the plain one: make them one.
+3. EventBridge rule targets: moto delivers to SQS/logs/buses only; add Step Functions state
+   machines (StartExecution with the event as input, as EventBridge does) and Lambda functions.
+4. Lambda invoke without Docker: run the deployed handler for real (mlops.local.lambda_runtime).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+logger = logging.getLogger("mlops.local")
+
+_installed = False
+_lock = threading.Lock()
+
+
+def install(endpoint_url: str) -> None:
+    """Idempotent; call in the server process before it serves its first request."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _patch_cfn_buckets()
+        _unify_step_functions_backends()
+        _route_eventbridge_targets()
+        _run_lambdas_for_real(endpoint_url)
+        _installed = True
+
+
+# 1 ----------------------------------------------------------------------------------------
+def _patch_cfn_buckets() -> None:
+    from moto.s3 import models as s3_models
+    from moto.s3.models import FakeBucket
+
+    original = FakeBucket.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create_from_cloudformation_json(
+        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> Any:
+        bucket = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        properties = cloudformation_json.get("Properties", {})
+        backend = s3_models.s3_backends[account_id][s3_models.get_partition(region_name)]
+        if status := properties.get("VersioningConfiguration", {}).get("Status"):
+            backend.put_bucket_versioning(bucket.name, status)
+        notifications = properties.get("NotificationConfiguration", {})
+        if notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled") in (True, "true"):
+            bucket.set_notification_configuration({"EventBridgeConfiguration": {}})
+        if block := properties.get("PublicAccessBlockConfiguration"):
+            backend.put_public_access_block(bucket.name, {k: str(v).lower() for k, v in block.items()})
+        if lifecycle := properties.get("LifecycleConfiguration", {}).get("Rules"):
+            try:
+                bucket.set_lifecycle([_api_lifecycle_rule(rule) for rule in lifecycle])
+            except Exception:  # lifecycle is never evaluated locally; a shape moto rejects is no failure
+                logger.warning("lifecycle of %s not applied locally", bucket.name, exc_info=True)
+        return bucket
+
+    FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[assignment]
+
+
+def _api_lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    api: dict[str, Any] = {
+        "ID": rule.get("Id", ""),
+        "Status": rule.get("Status", "Enabled"),
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
+    if "NoncurrentVersionExpiration" in rule:
+        api["NoncurrentVersionExpiration"] = {"NoncurrentDays": rule["NoncurrentVersionExpiration"]["NoncurrentDays"]}
+    if "ExpirationInDays" in rule:
+        api["Expiration"] = {"Days": rule["ExpirationInDays"]}
+    if "AbortIncompleteMultipartUpload" in rule:
+        api["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+    return api
+
+
+# 2 ----------------------------------------------------------------------------------------
+def _unify_step_functions_backends() -> None:
+    from moto.stepfunctions import models as sfn_models
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    sfn_models.stepfunctions_backends = stepfunctions_parser_backends  # type: ignore[assignment]
+
+
+def parser_backend(account_id: str, region: str) -> Any:
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    return stepfunctions_parser_backends[account_id][region]
+
+
+# 3 ----------------------------------------------------------------------------------------
+def _route_eventbridge_targets() -> None:
+    from moto.events.models import Rule
+    from moto.utilities.arns import parse_arn
+
+    original = Rule.send_to_targets
+
+    def send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
+        if not self.event_pattern.matches_event(original_event):
+            return
+        ours = []
+        theirs = []
+        for target in self.targets:
+            service = parse_arn(target["Arn"]).service
+            (ours if service in {"states", "lambda"} else theirs).append(target)
+        if theirs:
+            saved = self.targets
+            self.targets = theirs
+            try:
+                original(self, original_event, transform_input)
+            finally:
+                self.targets = saved
+        for target in ours:
+            _deliver(target, _as_delivered(original_event))
+
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
+def _as_delivered(event: dict[str, Any]) -> dict[str, Any]:
+    """EventBridge delivers `time` as an ISO-8601 string; moto keeps a unix timestamp."""
+    delivered = dict(event)
+    if isinstance(delivered.get("time"), int | float):
+        delivered["time"] = datetime.fromtimestamp(delivered["time"], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return delivered
+
+
+def _deliver(target: dict[str, Any], event: dict[str, Any]) -> None:
+    from moto.utilities.arns import parse_arn
+
+    arn = parse_arn(target["Arn"])
+    payload = json.loads(target["Input"]) if "Input" in target else event
+    try:
+        if arn.service == "states":
+            parser_backend(arn.account, arn.region).start_execution(
+                target["Arn"], name=str(uuid.uuid4()), execution_input=json.dumps(payload)
+            )
+        else:
+            from moto.awslambda.models import lambda_backends
+
+            backend = lambda_backends[arn.account][arn.region]
+            threading.Thread(
+                target=backend.invoke,
+                args=(target["Arn"], None, json.dumps(payload), {"x-amz-invocation-type": "Event"}, {}),
+                daemon=True,
+            ).start()
+    except Exception:  # EventBridge delivery is asynchronous: a failed target never fails the put
+        logger.exception("delivering %s to %s failed", event.get("detail-type"), target["Arn"])
+
+
+# 4 ----------------------------------------------------------------------------------------
+def _run_lambdas_for_real(endpoint_url: str) -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    from mlops.local import lambda_runtime
+
+    def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+        self.logs_backend.ensure_log_group(self.logs_group_name)
+        result = lambda_runtime.invoke(
+            code_zip=self.code_bytes,
+            handler=self.handler,
+            function_name=self.function_name,
+            function_arn=self.function_arn,
+            environment=dict(self.environment_vars or {}),
+            event=event if event is not None else {},
+            timeout_seconds=int(self.timeout),
+            memory_mb=int(self.memory_size),
+            endpoint_url=endpoint_url,
+            region=self.region,
+        )
+        self.save_logs(result.logs or "(no output)")
+        return result.payload, result.errored, result.logs
+
+    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
