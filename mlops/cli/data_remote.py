@@ -150,3 +150,40 @@ def register(app: typer.Typer) -> None:
     app.command("push")(push)
     app.command("versions")(versions)
     app.command("show")(show)
+    app.command("diff")(diff)
+
+
+def _pair(pair: tuple[float | None, float | None] | None) -> str:
+    return "" if pair is None else " -> ".join("-" if v is None else f"{v:.4g}" for v in pair)
+
+
+def diff(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(help="DATASET@vA")],
+    b: Annotated[str, typer.Argument(help="DATASET@vB")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Objects added/removed/changed, schema change, and per-column profile shifts (PSI)."""
+    aws = connect(ctx.obj)
+    registry, store = _registry(aws), ObjectStore(aws.client("s3"))
+    result = data_versions.diff(data_versions.show(registry, store, a), data_versions.show(registry, store, b))
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    console.print(f"[bold]{result.a}[/] -> [bold]{result.b}[/]: rows {result.rows[0]} -> {result.rows[1]}")
+    console.print(
+        f"objects: +{len(result.added)} -{len(result.removed)} ~{len(result.changed)} ={result.unchanged}"
+        + ("   [yellow]schema changed[/]" if result.schema_changed else "")
+    )
+    for label, keys in (("added", result.added), ("removed", result.removed), ("changed", result.changed)):
+        for key in keys:
+            console.print(f"  {label:8} {key}")
+    table = Table("column", "null rate", "mean", "std", "PSI", "categories")
+    for s in result.shifts:
+        cats = ""
+        if s.kind == "categorical":
+            cats = f"max share change {s.max_share_change:.3f}; +{s.new_values} -{s.vanished_values}"
+        table.add_row(
+            s.column, _pair(s.null_rate), _pair(s.mean), _pair(s.std), "" if s.psi is None else f"{s.psi:.4f}", cats
+        )
+    console.print(table)
