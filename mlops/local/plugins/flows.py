@@ -1,4 +1,4 @@
-"""What the local cloud adds to moto 5.2.5, installed into the moto server process.
+"""Plugins that make our *flows* run in the local cloud (moto 5.2.5), in the server process.
 
 Each patch fills a gap our flows hit; production definitions are never changed for them.
 tests/integration/test_moto_contract.py fails loudly if a moto upgrade moves what we patch.
@@ -42,8 +42,8 @@ def install(endpoint_url: str) -> None:
 
 # 1 ----------------------------------------------------------------------------------------
 def _patch_cfn_buckets() -> None:
-    from moto.s3 import models as s3_models
-    from moto.s3.models import FakeBucket
+    from moto.s3.models import FakeBucket, s3_backends
+    from moto.utilities.utils import get_partition
 
     original = FakeBucket.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
@@ -52,7 +52,7 @@ def _patch_cfn_buckets() -> None:
     ) -> Any:
         bucket = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
         properties = cloudformation_json.get("Properties", {})
-        backend = s3_models.s3_backends[account_id][s3_models.get_partition(region_name)]
+        backend = s3_backends[account_id][get_partition(region_name)]
         if status := properties.get("VersioningConfiguration", {}).get("Status"):
             backend.put_bucket_versioning(bucket.name, status)
         notifications = properties.get("NotificationConfiguration", {})
@@ -67,7 +67,7 @@ def _patch_cfn_buckets() -> None:
                 logger.warning("lifecycle of %s not applied locally", bucket.name, exc_info=True)
         return bucket
 
-    FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[assignment]
+    FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[assignment,arg-type]
 
 
 def _api_lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
@@ -109,8 +109,8 @@ def _route_eventbridge_targets() -> None:
     def send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
         if not self.event_pattern.matches_event(original_event):
             return
-        ours = []
-        theirs = []
+        ours: list[dict[str, Any]] = []
+        theirs: list[dict[str, Any]] = []
         for target in self.targets:
             service = parse_arn(target["Arn"]).service
             (ours if service in {"states", "lambda"} else theirs).append(target)
@@ -118,13 +118,13 @@ def _route_eventbridge_targets() -> None:
             saved = self.targets
             self.targets = theirs
             try:
-                original(self, original_event, transform_input)
+                original(self, original_event, transform_input)  # type: ignore[arg-type]
             finally:
                 self.targets = saved
         for target in ours:
             _deliver(target, _as_delivered(original_event))
 
-    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign,assignment]
 
 
 def _as_delivered(event: dict[str, Any]) -> dict[str, Any]:
