@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from mlops.adapters.s3 import ObjectStore
 from mlops.data.profile import CategoricalProfile, DatasetProfile, NumericProfile
+from mlops.data.sketch import QuantileSketch
 from mlops.errors import MlopsError
 from mlops.ingest.manifest import Manifest
 from mlops.ingest.models import COMMIT_MARKER, INCOMING, SUPPORTED_SUFFIXES, Outcome, upload_id
@@ -158,6 +160,27 @@ def population_stability_index(expected: list[int], actual: list[int], epsilon: 
     return psi
 
 
+def _sketch(profile: NumericProfile) -> QuantileSketch:
+    s = profile.sketch
+    return QuantileSketch.from_parts(
+        s.relative_accuracy, s.zero_count, (s.positive.keys, s.positive.counts), (s.negative.keys, s.negative.counts)
+    )
+
+
+def _numeric_psi(a: NumericProfile, b: NumericProfile) -> float | None:
+    """PSI on A's histogram bins. When B was binned differently (its edges came from its own
+    data), B's counts in A's bins are re-derived from B's quantile sketch."""
+    if a.histogram is None or b.count == 0:
+        return None
+    bins_a = [a.histogram.underflow, *a.histogram.counts, a.histogram.overflow]
+    if b.histogram is not None and b.histogram.edges == a.histogram.edges:
+        bins_b = [b.histogram.underflow, *b.histogram.counts, b.histogram.overflow]
+    else:
+        counts, below, above = _sketch(b).histogram(np.asarray(a.histogram.edges, dtype=np.float64))
+        bins_b = [below, *counts.tolist(), above]
+    return population_stability_index(bins_a, bins_b)
+
+
 def _shift(name: str, a: Any, b: Any) -> ColumnShift:
     shift = ColumnShift(
         column=name,
@@ -166,10 +189,7 @@ def _shift(name: str, a: Any, b: Any) -> ColumnShift:
     )
     if isinstance(a, NumericProfile) and isinstance(b, NumericProfile):
         shift.mean, shift.std = (a.mean, b.mean), (a.std, b.std)
-        if a.histogram and b.histogram and a.histogram.edges == b.histogram.edges:
-            bins_a = [a.histogram.underflow, *a.histogram.counts, a.histogram.overflow]
-            bins_b = [b.histogram.underflow, *b.histogram.counts, b.histogram.overflow]
-            shift.psi = population_stability_index(bins_a, bins_b)
+        shift.psi = _numeric_psi(a, b)
     elif isinstance(a, CategoricalProfile) and isinstance(b, CategoricalProfile):
         shares_a = {f.value: _rate(f.count, a.count) for f in a.frequencies}
         shares_b = {f.value: _rate(f.count, b.count) for f in b.frequencies}

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from mlops.cli import config_cmd, local_cmd
+from mlops.cli import config_cmd, data_cmd, data_remote, local_cmd
 from mlops.cli.context import CliContext, local_requested
 from mlops.errors import ConfigError, MlopsError
 
@@ -23,6 +23,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(config_cmd.app, name="config")
+data_remote.register(data_cmd.app)
+app.add_typer(data_cmd.app, name="data")
 app.add_typer(local_cmd.app, name="local")
 
 err_console = Console(stderr=True)
