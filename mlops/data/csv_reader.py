@@ -1,0 +1,250 @@
+"""Streaming CSV reading with pyarrow, and the structural checks around it.
+
+The header is parsed here (so columns are addressed by position and duplicate names stay
+visible); the rest of the stream goes to `pyarrow.csv.open_csv` in blocks, every column read
+as raw bytes (decoding and typing are ours, see coerce.py). RFC 4180 quoting is honoured,
+including line breaks inside quoted fields.
+
+Two things pyarrow does not report in a way we can use are found like this:
+* ragged rows: pyarrow's `invalid_row_handler` counts them (and skips them); their row numbers
+  come from a second look with Python's csv module, only when there are any and only where
+  the source can be read again.
+* an unterminated quote: pyarrow silently ends the open field at the end of the file. We append
+  a sentinel record after the content: if the last record is not the sentinel, a quoted field
+  swallowed it, so the file ended inside quotes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from mlops.data.errors import DataStructureError, StructureCode
+from mlops.data.sources import OpenedFile, Peekable
+
+DEFAULT_BLOCK_BYTES = 8 << 20
+MAX_HEADER_BYTES = 1 << 20
+MAX_RECORDED_ROWS = 5
+_SENTINEL = b"\x00mlops-end-of-data\x00"
+
+
+def _header_end(buffer: bytes) -> int:
+    """Index of the first line break outside quotes, or -1."""
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    quoted = (np.cumsum(data == ord('"'), dtype=np.int64) & 1).astype(np.bool_)
+    breaks = np.flatnonzero((data == ord("\n")) & ~quoted)
+    return int(breaks[0]) if breaks.size else -1
+
+
+def read_header(stream: Peekable) -> list[str]:
+    """Consume and parse the header record; structural problems raise DataStructureError."""
+    size = 64 * 1024
+    while True:
+        head = stream.peek(size)
+        end = _header_end(head)
+        if end >= 0 or len(head) < size or size >= MAX_HEADER_BYTES:
+            break
+        size *= 4
+    if end < 0 and len(head) >= MAX_HEADER_BYTES:
+        raise DataStructureError(
+            StructureCode.NOT_TABULAR, f"no line break in the first {MAX_HEADER_BYTES} bytes: not a CSV table"
+        )
+    raw = head if end < 0 else head[:end]
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if head.strip(b" \t\r\n\xef\xbb\xbf") == b"" and len(head) < size:
+        raise DataStructureError(StructureCode.EMPTY_FILE, "the file has no content (only blank lines)")
+    if raw.strip(b" \t\r") == b"":
+        raise DataStructureError(StructureCode.BLANK_HEADER, "the first line must be the header, it is blank")
+    if end < 0 and raw.count(b'"') % 2:
+        raise DataStructureError(StructureCode.UNTERMINATED_QUOTE, "the header has an unterminated quote")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataStructureError(StructureCode.UNDECODABLE, f"the header is not valid UTF-8 ({exc.reason})") from exc
+    stream.skip(len(head) if end < 0 else end + 1)
+    return next(csv.reader(io.StringIO(text.removesuffix("\r"), newline="")))
+
+
+@dataclass
+class _InvalidRows:
+    count: int = 0
+    samples: list[str] = field(default_factory=list)
+    last_sample: str = ""
+
+    def __call__(self, row: pacsv.InvalidRow) -> str:
+        self.count += 1
+        self.last_sample = row.text
+        if len(self.samples) < MAX_RECORDED_ROWS:
+            self.samples.append(row.text)
+        return "skip"
+
+
+class _Feed:
+    """What pyarrow reads: the content after the header, then a newline and the sentinel."""
+
+    def __init__(self, stream: Peekable, columns: int) -> None:
+        self._stream = stream
+        self._tail = b"\n" + b",".join([_SENTINEL] * columns) + b"\n"
+        self._done = False
+        self.quotes = 0
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1, /) -> bytes:
+        if self._done:
+            return b""
+        data = self._stream.read(n)
+        if data:
+            self.quotes += data.count(b'"')
+            return data
+        self._done = True
+        return self._tail
+
+    def drain(self) -> None:
+        while self.read(1 << 20):
+            pass
+
+
+class CsvTable:
+    def __init__(self, opened: OpenedFile, *, block_bytes: int = DEFAULT_BLOCK_BYTES) -> None:
+        self._opened = opened
+        self._block_bytes = block_bytes
+        self.column_names = read_header(opened.stream)
+
+    def batches(self, positions: list[int]) -> Iterator[pa.RecordBatch]:
+        """Record batches of the columns at `positions` (raw bytes, empty fields null), in order.
+
+        Raises DataStructureError for ragged rows or an unterminated quote once the end of the
+        file is reached (after the batches before it were yielded)."""
+        width = len(self.column_names)
+        internal = [f"c{i}" for i in range(width)]
+        probe = 0  # the first column also carries the sentinel
+        include = [internal[p] for p in positions] + ([] if probe in positions else [internal[probe]])
+        sentinel_at = include.index(internal[probe])
+        invalid = _InvalidRows()
+        feed = _Feed(self._opened.stream, width)
+        delivered = 0
+        pending: pa.RecordBatch | None = None
+        try:
+            reader = pacsv.open_csv(
+                feed,
+                read_options=pacsv.ReadOptions(column_names=internal, block_size=self._block_bytes, use_threads=True),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(include, pa.binary()),
+                    include_columns=include,
+                    strings_can_be_null=True,
+                    null_values=[""],
+                    quoted_strings_can_be_null=True,
+                ),
+            )
+            for batch in reader:
+                if batch.num_rows == 0:
+                    continue
+                if pending is not None:
+                    delivered += pending.num_rows
+                    yield pending.select(range(len(positions)))
+                pending = batch
+        except pa.ArrowInvalid as exc:
+            feed.drain()
+            if feed.quotes % 2:
+                raise DataStructureError(StructureCode.UNTERMINATED_QUOTE, "a quoted field is never closed") from exc
+            # e.g. a ragged row that is also not UTF-8 (pyarrow cannot hand it to the handler)
+            look = self._second_look(width)
+            if look.undecodable:
+                raise DataStructureError(
+                    StructureCode.UNDECODABLE,
+                    f"row {look.undecodable[0]} is not valid UTF-8; save the file as UTF-8",
+                    rows=look.undecodable,
+                    count=len(look.undecodable),
+                ) from exc
+            if look.ragged:
+                raise _ragged(look.ragged, len(look.ragged), width, []) from exc
+            raise DataStructureError(StructureCode.PARSE_ERROR, f"the CSV cannot be parsed: {exc}") from exc
+        if pending is None or pending.column(sentinel_at)[pending.num_rows - 1].as_py() != _SENTINEL:
+            last = delivered + (pending.num_rows if pending is not None else 0) + invalid.count
+            raise DataStructureError(
+                StructureCode.UNTERMINATED_QUOTE,
+                f"a quoted field opened in row {last} is never closed: the rest of the file ended up inside it",
+                rows=[last],
+                count=1,
+                samples=[invalid.last_sample] if invalid.count else [],
+            )
+        if pending.num_rows > 1:
+            yield pending.slice(0, pending.num_rows - 1).select(range(len(positions)))
+        if invalid.count:
+            raise _ragged(self._second_look(width).ragged, invalid.count, width, invalid.samples)
+
+    def _second_look(self, width: int) -> _SecondLook:
+        """Row numbers that pyarrow does not give: ragged rows, and rows that are not UTF-8.
+
+        Reads the file again with Python's csv module (slow; only once a problem is known) and
+        stops when it has found enough of both. One-shot streams cannot be read again."""
+        look = _SecondLook()
+        if self._opened.reopen is None:
+            return look
+        with self._opened.reopen() as stream, contextlib.suppress(csv.Error, DataStructureError):
+            text = io.TextIOWrapper(
+                io.BufferedReader(_ReadableAdapter(stream)), encoding="utf-8-sig", errors="surrogateescape", newline=""
+            )
+            records = csv.reader(text)
+            next(records, None)
+            row = 0
+            for record in records:
+                if not record:
+                    continue  # blank lines are not rows, for pyarrow neither
+                row += 1
+                if len(record) != width and len(look.ragged) < MAX_RECORDED_ROWS:
+                    look.ragged.append(row)
+                if len(look.undecodable) < MAX_RECORDED_ROWS and any(_UNDECODED.search(f) for f in record):
+                    look.undecodable.append(row)
+                if len(look.ragged) == len(look.undecodable) == MAX_RECORDED_ROWS:
+                    break
+        return look
+
+
+@dataclass
+class _SecondLook:
+    ragged: list[int] = field(default_factory=list)
+    undecodable: list[int] = field(default_factory=list)
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")  # what errors="surrogateescape" makes of bad bytes
+
+
+def _ragged(rows: list[int], count: int, width: int, samples: list[str]) -> DataStructureError:
+    where = f" (first: row {rows[0]})" if rows else ""
+    return DataStructureError(
+        StructureCode.RAGGED_ROWS,
+        f"{count} row(s) do not have {width} fields like the header{where}",
+        rows=rows,
+        count=count,
+        samples=samples,
+    )
+
+
+class _ReadableAdapter(io.RawIOBase):
+    def __init__(self, stream: Peekable) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)

@@ -1,0 +1,287 @@
+"""`validate_file`: one streaming pass that checks a file against its dataset's schema and
+profiles it. Bad data never raises; it becomes a rejected report."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import threading
+from collections import Counter
+from collections.abc import Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from queue import Empty, Full, Queue
+from typing import BinaryIO, cast
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mlops.config import NUMERIC_DTYPES, DatasetConfig, DatasetFormat
+from mlops.data.accumulators import declared_edges
+from mlops.data.checks import ColumnRules, ColumnValidator, compile_allowed
+from mlops.data.csv_reader import DEFAULT_BLOCK_BYTES, CsvTable
+from mlops.data.errors import DataStructureError, StructureCode
+from mlops.data.hashing import schema_hash
+from mlops.data.parquet_reader import ParquetTable
+from mlops.data.profile import DatasetProfile, HistogramSource, NumericProfile
+from mlops.data.report import Check, CheckFailure, ValidationReport, structural_failure
+from mlops.data.sources import open_file
+from mlops.errors import ConfigError, ConfigProblem
+
+DEFAULT_CHUNK_ROWS = 131_072
+_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def compile_schema(dataset: DatasetConfig, reference: DatasetProfile | None = None) -> list[ColumnRules]:
+    """Rules per declared column. A regex that RE2 (Arrow's engine) cannot run is a config
+    error: it would reject every file."""
+    problems: list[ConfigProblem] = []
+    rules: list[ColumnRules] = []
+    for index, spec in enumerate(dataset.columns):
+        regex = None
+        if spec.regex is not None:
+            regex = f"^(?:{spec.regex})$"
+            try:
+                pc.match_substring_regex(pa.array([""], pa.string()), regex)
+            except pa.ArrowInvalid as exc:
+                problems.append(ConfigProblem(f"columns.{index}.regex", f"the pattern is not supported by RE2 ({exc})"))
+        # histogram bins: the reference profile's (drift: bin live data like its baseline),
+        # else the declared bounds; without either, observed ones are chosen at the end
+        edges, source = None, "declared"
+        if spec.dtype in NUMERIC_DTYPES:
+            reference_column = reference.columns.get(spec.name) if reference is not None else None
+            if isinstance(reference_column, NumericProfile) and reference_column.histogram is not None:
+                edges, source = np.asarray(reference_column.histogram.edges, dtype=np.float64), "reference"
+            else:
+                edges = declared_edges(spec.min, spec.max)
+        allowed, unusable = compile_allowed(spec)
+        rules.append(ColumnRules(spec, allowed, unusable, regex, edges, cast(HistogramSource, source)))
+    if problems:
+        raise ConfigError(problems)
+    return rules
+
+
+@dataclass
+class _Layout:
+    positions: dict[str, int] = field(default_factory=dict)
+    errors: list[CheckFailure] = field(default_factory=list)
+    warnings: list[CheckFailure] = field(default_factory=list)
+
+
+def _file_level(check: Check, column: str | None, message: str) -> CheckFailure:
+    return CheckFailure(check=check, column=column, rows=0, examples=[], message=message)
+
+
+def resolve_columns(names: list[str], dataset: DatasetConfig, *, is_csv: bool) -> _Layout:
+    declared = [c.name for c in dataset.columns]
+    if is_csv and len(names) == 1 and len(declared) > 1:
+        for delimiter, label in _DELIMITERS.items():
+            if delimiter in names[0]:
+                raise DataStructureError(
+                    StructureCode.WRONG_DELIMITER,
+                    f"the header is a single field containing '{label}' characters: the file looks "
+                    f"{label}-separated, but columns must be separated by commas",
+                )
+    layout = _Layout()
+    counts = Counter(names)
+    for name, count in counts.items():
+        if count > 1:
+            layout.errors.append(
+                _file_level(Check.DUPLICATE_COLUMN, name, f"the header names column {name!r} {count} times")
+            )
+    for index, name in enumerate(names):
+        layout.positions.setdefault(name, index)
+    for name in declared:
+        if name not in layout.positions:
+            layout.errors.append(_file_level(Check.MISSING_COLUMN, name, f"required column {name!r} is missing"))
+    extra = [n for n in counts if n not in set(declared)]
+    for name in extra:
+        if dataset.allow_extra_columns:
+            layout.warnings.append(
+                _file_level(Check.UNEXPECTED_COLUMN, name, f"column {name!r} is not declared; it is ignored")
+            )
+        else:
+            layout.errors.append(
+                _file_level(Check.UNEXPECTED_COLUMN, name, f"column {name!r} is not declared in the schema")
+            )
+    present = [n for n in declared if n in layout.positions]
+    if [layout.positions[n] for n in present] != sorted(layout.positions[n] for n in present):
+        layout.warnings.append(
+            _file_level(
+                Check.COLUMN_ORDER, None, "the columns are in a different order than declared (checked by name)"
+            )
+        )
+    return layout
+
+
+@dataclass
+class _Progress:
+    rows: int = 0
+
+
+def validate_file(
+    source: str | pathlib.Path | BinaryIO,
+    dataset: DatasetConfig,
+    *,
+    file_name: str,
+    max_uncompressed_bytes: int,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    reference: DatasetProfile | None = None,
+    block_bytes: int = DEFAULT_BLOCK_BYTES,
+) -> ValidationReport:
+    """Validate and profile one CSV (optionally gzip) or Parquet file against `dataset`.
+
+    `reference`: a profile whose numeric histogram edges are reused (drift baselines).
+    Raises only for programming errors (bad arguments), a schema RE2 cannot run (ConfigError)
+    and I/O errors of the source itself; everything wrong with the data is in the report."""
+    if chunk_rows < 1:
+        raise ValueError("chunk_rows must be positive")
+    rules = compile_schema(dataset, reference)
+    digest = schema_hash(dataset)
+    progress = _Progress()
+    try:
+        with open_file(source, limit=max_uncompressed_bytes) as opened:
+            if opened.kind == "csv":
+                csv_table = CsvTable(opened, block_bytes=block_bytes)
+                names = csv_table.column_names
+                layout = resolve_columns(names, dataset, is_csv=True)
+                present = [r for r in rules if r.spec.name in layout.positions]
+                batches = csv_table.batches([layout.positions[r.spec.name] for r in present])
+            else:
+                parquet_table = ParquetTable(opened, limit=max_uncompressed_bytes)
+                layout = resolve_columns(parquet_table.column_names, dataset, is_csv=False)
+                present = [r for r in rules if r.spec.name in layout.positions]
+                batches = parquet_table.batches(
+                    [layout.positions[r.spec.name] for r in present], rows_per_batch=chunk_rows
+                )
+            validators = [ColumnValidator(r) for r in present]
+            _run(batches, validators, chunk_rows, progress)
+            if progress.rows == 0 and dataset.row_count.min > 0:
+                raise DataStructureError(StructureCode.HEADER_ONLY, "the file has a header but no data rows")
+            expected = DatasetFormat.PARQUET if opened.kind == "parquet" else DatasetFormat.CSV
+            if expected != dataset.format:
+                layout.warnings.insert(
+                    0,
+                    _file_level(
+                        Check.FORMAT_MISMATCH, None, f"the dataset is declared {dataset.format}, the file is {expected}"
+                    ),
+                )
+    except DataStructureError as exc:
+        return ValidationReport(
+            file_name=file_name,
+            schema_hash=digest,
+            verdict="rejected",
+            rows=progress.rows,
+            errors=[structural_failure(exc)],
+            warnings=[],
+            profile=None,
+        )
+    errors = list(layout.errors)
+    warnings = list(layout.warnings)
+    for rule in present:
+        for value in rule.unusable_allowed:
+            warnings.append(
+                _file_level(
+                    Check.UNUSABLE_ALLOWED_VALUE,
+                    rule.spec.name,
+                    f"allowed value {value!r} is not a {rule.spec.dtype} value and can never match",
+                )
+            )
+    for validator in validators:
+        errors += validator.failures()
+        warnings += validator.warnings()
+    errors += _row_count_failures(progress.rows, dataset)
+    profile = DatasetProfile(
+        schema_hash=digest,
+        files=1,
+        rows=progress.rows,
+        columns={v.name: v.profile() for v in validators},
+    )
+    return ValidationReport(
+        file_name=file_name,
+        schema_hash=digest,
+        verdict="rejected" if errors else "accepted",
+        rows=progress.rows,
+        errors=errors,
+        warnings=warnings,
+        profile=profile,
+    )
+
+
+_DONE = object()
+
+
+def _prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Generator[pa.RecordBatch, None, None]:
+    """Parse the next blocks in a background thread while the current one is checked (Arrow's
+    streaming reader parses only when asked). Holds at most `depth` batches; exceptions of the
+    reader are re-raised here, in order."""
+    queue: Queue[object] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        queue.put(batch, timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            queue.put(exc)
+
+    thread = threading.Thread(target=produce, name="validate-read", daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield cast(pa.RecordBatch, item)
+    finally:
+        stop.set()
+        while thread.is_alive():
+            with contextlib.suppress(Empty):
+                queue.get(timeout=0.1)
+        thread.join()
+
+
+def _run(
+    batches: Iterator[pa.RecordBatch], validators: list[ColumnValidator], chunk_rows: int, progress: _Progress
+) -> None:
+    """Columns of a chunk are independent: they are checked in parallel (numpy and Arrow
+    kernels release the GIL), while the next block is parsed. Each validator sees its chunks
+    in row order."""
+    workers = max(1, min(len(validators), os.cpu_count() or 1))
+    with (
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="validate") as pool,
+        contextlib.closing(_prefetch(batches)) as prefetched,
+    ):
+        for batch in prefetched:
+            for start in range(0, batch.num_rows, chunk_rows):
+                chunk = batch.slice(start, chunk_rows)
+                first_row = progress.rows
+                if workers == 1:
+                    for validator, column in zip(validators, chunk.columns, strict=True):
+                        validator.update(column, first_row)
+                else:
+                    jobs = [
+                        pool.submit(validator.update, column, first_row)
+                        for validator, column in zip(validators, chunk.columns, strict=True)
+                    ]
+                    for job in jobs:
+                        job.result()
+                progress.rows += chunk.num_rows
+
+
+def _row_count_failures(rows: int, dataset: DatasetConfig) -> list[CheckFailure]:
+    bounds = dataset.row_count
+    if rows < bounds.min:
+        return [_file_level(Check.ROW_COUNT, None, f"{rows} data row(s); at least {bounds.min} required")]
+    if bounds.max is not None and rows > bounds.max:
+        return [_file_level(Check.ROW_COUNT, None, f"{rows} data row(s); at most {bounds.max} allowed")]
+    return []
