@@ -177,6 +177,7 @@ class Ingestion(Construct):
             fn: PythonFunction,
             payload: sfn.TaskInput | None = None,
             result_path: str | None = None,
+            input_path: str | None = None,
         ) -> tasks.LambdaInvoke:
             task = tasks.LambdaInvoke(
                 self,
@@ -184,6 +185,7 @@ class Ingestion(Construct):
                 lambda_function=fn.function,
                 payload=payload,
                 payload_response_only=True,
+                input_path=input_path,
                 result_path=result_path,
                 retry_on_service_exceptions=False,
             )
@@ -211,7 +213,9 @@ class Ingestion(Construct):
             result_path=sfn.JsonPath.DISCARD,
         ).next(sfn.Fail(self, "IngestionFailed", error_path="$.failure.Error", cause_path="$.failure.Cause"))
 
-        plan = invoke("PlanUpload", self.plan_fn, sfn.TaskInput.from_json_path_at("$.event"), "$.plan")
+        # input_path, not payload=TaskInput.from_json_path_at(...): with payload_response_only CDK
+        # renders that as `"Parameters": "$.event"`, a literal string (aws/aws-cdk#34260).
+        plan = invoke("PlanUpload", self.plan_fn, result_path="$.plan", input_path="$.event")
         plan.add_catch(notify_failure, result_path="$.failure")
         plan_step = sfn.Pass(self, "KeepEvent", parameters={"event.$": "$"}).next(plan)
 

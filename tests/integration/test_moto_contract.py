@@ -1,7 +1,7 @@
-"""Fails loudly when a moto upgrade moves the internals mlops.local plugs into.
+"""Fails loudly when a moto upgrade moves the internals mlops.local.plugins.flows plugs into.
 
 If one of these fails after changing the moto pin, re-read the named moto module and adapt
-mlops/local/plugins.py (and the DESIGN notes) before anything else.
+mlops/local/plugins/flows.py (and the DESIGN notes) before anything else.
 """
 
 import inspect
@@ -13,15 +13,6 @@ import moto
 def test_moto_is_pinned_to_the_version_the_plugins_were_written_for() -> None:
     assert version("moto") == "5.2.5", "re-verify every contract below, then update this pin"
     assert moto.__version__ == "5.2.5"
-
-
-def test_cfn_bucket_creation_hook() -> None:
-    from moto.s3.models import FakeBucket
-
-    params = list(inspect.signature(FakeBucket.create_from_cloudformation_json).parameters)
-    assert params[:4] == ["resource_name", "cloudformation_json", "account_id", "region_name"]
-    assert hasattr(FakeBucket, "set_notification_configuration")
-    assert hasattr(FakeBucket, "set_lifecycle")
 
 
 def test_step_functions_backends_and_execute_switch() -> None:

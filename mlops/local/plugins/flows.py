@@ -3,13 +3,13 @@
 Each patch fills a gap our flows hit; production definitions are never changed for them.
 tests/integration/test_moto_contract.py fails loudly if a moto upgrade moves what we patch.
 
-1. CloudFormation `AWS::S3::Bucket` ignores VersioningConfiguration, NotificationConfiguration
-   (EventBridge), PublicAccessBlockConfiguration and LifecycleConfiguration: apply them.
-2. With `execute_state_machine` on, moto's Step Functions API reads the ASL-interpreter
+(Bucket properties moto's CloudFormation ignores are applied by `resources`.)
+
+1. With `execute_state_machine` on, moto's Step Functions API reads the ASL-interpreter
    backend while CloudFormation creates state machines in the plain one: make them one.
-3. EventBridge rule targets: moto delivers to SQS/logs/buses only; add Step Functions state
+2. EventBridge rule targets: moto delivers to SQS/logs/buses only; add Step Functions state
    machines (StartExecution with the event as input, as EventBridge does) and Lambda functions.
-4. Lambda invoke without Docker: run the deployed handler for real (mlops.local.lambda_runtime).
+3. Lambda invoke without Docker: run the deployed handler for real (mlops.local.lambda_runtime).
 """
 
 from __future__ import annotations
@@ -33,56 +33,10 @@ def install(endpoint_url: str) -> None:
     with _lock:
         if _installed:
             return
-        _patch_cfn_buckets()
         _unify_step_functions_backends()
         _route_eventbridge_targets()
         _run_lambdas_for_real(endpoint_url)
         _installed = True
-
-
-# 1 ----------------------------------------------------------------------------------------
-def _patch_cfn_buckets() -> None:
-    from moto.s3.models import FakeBucket, s3_backends
-    from moto.utilities.utils import get_partition
-
-    original = FakeBucket.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
-
-    def create_from_cloudformation_json(
-        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
-    ) -> Any:
-        bucket = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        properties = cloudformation_json.get("Properties", {})
-        backend = s3_backends[account_id][get_partition(region_name)]
-        if status := properties.get("VersioningConfiguration", {}).get("Status"):
-            backend.put_bucket_versioning(bucket.name, status)
-        notifications = properties.get("NotificationConfiguration", {})
-        if notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled") in (True, "true"):
-            bucket.set_notification_configuration({"EventBridgeConfiguration": {}})
-        if block := properties.get("PublicAccessBlockConfiguration"):
-            backend.put_public_access_block(bucket.name, {k: str(v).lower() for k, v in block.items()})
-        if lifecycle := properties.get("LifecycleConfiguration", {}).get("Rules"):
-            try:
-                bucket.set_lifecycle([_api_lifecycle_rule(rule) for rule in lifecycle])
-            except Exception:  # lifecycle is never evaluated locally; a shape moto rejects is no failure
-                logger.warning("lifecycle of %s not applied locally", bucket.name, exc_info=True)
-        return bucket
-
-    FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[assignment,arg-type]
-
-
-def _api_lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    api: dict[str, Any] = {
-        "ID": rule.get("Id", ""),
-        "Status": rule.get("Status", "Enabled"),
-        "Filter": {"Prefix": rule.get("Prefix", "")},
-    }
-    if "NoncurrentVersionExpiration" in rule:
-        api["NoncurrentVersionExpiration"] = {"NoncurrentDays": rule["NoncurrentVersionExpiration"]["NoncurrentDays"]}
-    if "ExpirationInDays" in rule:
-        api["Expiration"] = {"Days": rule["ExpirationInDays"]}
-    if "AbortIncompleteMultipartUpload" in rule:
-        api["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
-    return api
 
 
 # 2 ----------------------------------------------------------------------------------------

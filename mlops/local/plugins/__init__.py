@@ -1,0 +1,33 @@
+"""Our extensions of moto, installed into the local cloud's server process before it serves.
+
+- `cloudformation`: stack failures and rollbacks, exports on update, parameters, name limits;
+- `resources`: CloudFormation resource models moto gets wrong;
+- `resource_types`: CloudFormation resource types moto lacks;
+- `flows`: what our flows need at run time (EventBridge targets, one Step Functions backend,
+  Lambda handlers run for real).
+
+Each module documents every gap it bridges. `install()` is idempotent and fails loudly
+(`MotoContractError`) when a moto upgrade moved an internal we rely on, so an upgrade cannot
+silently turn a workaround off.
+"""
+
+from __future__ import annotations
+
+from mlops.local.plugins import cloudformation, flows, resource_types, resources
+from mlops.local.plugins._contract import MotoContractError
+
+__all__ = ["MotoContractError", "install"]
+
+_installed = False
+
+
+def install(endpoint_url: str) -> None:
+    """Install every plugin; `endpoint_url` is where this server answers (for Lambda handlers)."""
+    global _installed
+    if _installed:
+        return
+    cloudformation.install()
+    resources.install()
+    resource_types.install()
+    flows.install(endpoint_url)
+    _installed = True

@@ -1,0 +1,32 @@
+"""Checked access to the moto internals our plugins patch."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import moto
+
+PINNED_MOTO = "5.2.5"
+
+
+class MotoContractError(RuntimeError):
+    """A moto internal that a plugin patches is missing or changed shape."""
+
+
+def require(module_name: str, attribute: str) -> Any:
+    """`module_name.attribute`, or a MotoContractError naming what moved."""
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise MotoContractError(
+            f"moto {moto.__version__} (plugins written for {PINNED_MOTO}): cannot import {module_name}"
+        ) from exc
+    owner: Any = module
+    for part in attribute.split("."):
+        if not hasattr(owner, part):
+            raise MotoContractError(
+                f"moto {moto.__version__} (plugins written for {PINNED_MOTO}): {module_name}.{attribute} is gone"
+            )
+        owner = getattr(owner, part)
+    return owner
