@@ -18,5 +18,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     plan = Plan.model_validate(event["plan"])
     results = [ObjectResult.model_validate(r) for r in event.get("results") or []]
     outcome = wiring.concluder().conclude(plan, results)
-    logger.info("concluded", extra=outcome.model_dump(mode="json"))
+    logger.info("concluded", extra={"outcome": outcome.model_dump(mode="json")})
     return outcome.model_dump(mode="json")

@@ -19,5 +19,5 @@ tracer = Tracer()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     item = ValidateItem.model_validate(event)
     result = validate_object(item, runtime.packaged_config(), wiring.object_store())
-    logger.info("validated", extra=result.model_dump(mode="json"))
+    logger.info("validated", extra={"result": result.model_dump(mode="json")})
     return result.model_dump(mode="json")

@@ -26,7 +26,7 @@ UP_TIMEOUT_S = 600
 
 def needs_node() -> None:
     if shutil.which("npx") is None or not (REPO_ROOT / "node_modules" / ".bin" / "cdk").exists():
-        pytest.skip("the local cloud needs Node and the pinned CDK CLI (npm ci)")
+        pytest.fail("the local cloud needs Node and the pinned CDK CLI: run ./scripts/dev install")
 
 
 @dataclass
