@@ -219,33 +219,41 @@ class ProjectConfig(_Model):
         return self.model_dump_json()
 
 
+def _dataset_problems(ds_name: str, ds: DatasetConfig) -> Iterable[ConfigProblem]:
+    base = f"datasets.{ds_name}"
+    seen: set[str] = set()
+    for i, column in enumerate(ds.columns):
+        if column.name in seen:
+            yield ConfigProblem(f"{base}.columns.{i}.name", f"duplicate column name {column.name!r}")
+        seen.add(column.name)
+    if ds.target not in seen:
+        yield ConfigProblem(f"{base}.target", f"target column {ds.target!r} is not among the columns")
+    for i, col in enumerate(ds.columns):
+        where = f"{base}.columns.{i}"
+        if (col.min is not None or col.max is not None) and col.dtype not in NUMERIC_DTYPES:
+            yield ConfigProblem(where, f"min/max only apply to numeric columns, {col.name!r} is {col.dtype}")
+        if col.min is not None and col.max is not None and col.min > col.max:
+            yield ConfigProblem(where, f"min {col.min} is greater than max {col.max}")
+        if col.regex is not None and col.dtype not in {Dtype.STRING, Dtype.CATEGORY}:
+            yield ConfigProblem(f"{where}.regex", f"regex only applies to string columns, {col.name!r} is {col.dtype}")
+        if col.allowed_values is not None and len(col.allowed_values) == 0:
+            yield ConfigProblem(f"{where}.allowed_values", "allowed_values must not be empty")
+    if ds.row_count.max is not None and ds.row_count.max < ds.row_count.min:
+        yield ConfigProblem(f"{base}.row_count", "max is smaller than min")
+
+
+def _training_problems(training: TrainingConfig) -> Iterable[ConfigProblem]:
+    if training.use_spot:
+        if training.max_wait_seconds is None:
+            yield ConfigProblem("training.max_wait_seconds", "required when use_spot is true")
+        elif training.max_wait_seconds < training.max_run_seconds:
+            yield ConfigProblem("training.max_wait_seconds", "must be at least max_run_seconds (SageMaker rule)")
+
+
 def _semantic_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
     """Cross-field checks pydantic's per-field validation cannot express."""
     for ds_name, ds in config.datasets.items():
-        base = f"datasets.{ds_name}"
-        names = [c.name for c in ds.columns]
-        seen: set[str] = set()
-        for i, name in enumerate(names):
-            if name in seen:
-                yield ConfigProblem(f"{base}.columns.{i}.name", f"duplicate column name {name!r}")
-            seen.add(name)
-        if ds.target not in seen:
-            yield ConfigProblem(f"{base}.target", f"target column {ds.target!r} is not among the columns")
-        for i, col in enumerate(ds.columns):
-            where = f"{base}.columns.{i}"
-            numeric_bounds = col.min is not None or col.max is not None
-            if numeric_bounds and col.dtype not in NUMERIC_DTYPES:
-                yield ConfigProblem(where, f"min/max only apply to numeric columns, {col.name!r} is {col.dtype}")
-            if col.min is not None and col.max is not None and col.min > col.max:
-                yield ConfigProblem(where, f"min {col.min} is greater than max {col.max}")
-            if col.regex is not None and col.dtype not in {Dtype.STRING, Dtype.CATEGORY}:
-                yield ConfigProblem(
-                    f"{where}.regex", f"regex only applies to string columns, {col.name!r} is {col.dtype}"
-                )
-            if col.allowed_values is not None and len(col.allowed_values) == 0:
-                yield ConfigProblem(f"{where}.allowed_values", "allowed_values must not be empty")
-        if ds.row_count.max is not None and ds.row_count.max < ds.row_count.min:
-            yield ConfigProblem(f"{base}.row_count", "max is smaller than min")
+        yield from _dataset_problems(ds_name, ds)
     all_columns = {c.name for ds in config.datasets.values() for c in ds.columns}
     for feature in config.drift.feature_thresholds:
         if feature not in all_columns:
@@ -257,12 +265,25 @@ def _semantic_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
             "project",
             f"project and environment names are too long together ({len(config.prefix)} > {budget} characters)",
         )
-    training = config.training
-    if training.use_spot:
-        if training.max_wait_seconds is None:
-            yield ConfigProblem("training.max_wait_seconds", "required when use_spot is true")
-        elif training.max_wait_seconds < training.max_run_seconds:
-            yield ConfigProblem("training.max_wait_seconds", "must be at least max_run_seconds (SageMaker rule)")
+    yield from _training_problems(config.training)
+
+
+def _partial_semantic_problems(document: Mapping[str, Any]) -> Iterable[ConfigProblem]:
+    """When the whole config does not validate, still run the cross-field checks of every
+    section that does, so one run reports every problem."""
+    datasets = document.get("datasets")
+    if isinstance(datasets, Mapping):
+        for ds_name, raw in datasets.items():
+            try:
+                dataset = DatasetConfig.model_validate(raw)
+            except ValidationError:
+                continue
+            yield from _dataset_problems(str(ds_name), dataset)
+    try:
+        training = TrainingConfig.model_validate(document.get("training") or {})
+    except ValidationError:
+        return
+    yield from _training_problems(training)
 
 
 def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -308,7 +329,8 @@ def resolve(document: Mapping[str, Any], environment: str = DEFAULT_ENVIRONMENT,
     try:
         config = ProjectConfig.model_validate(merged)
     except ValidationError as exc:
-        raise ConfigError(_pydantic_problems(exc), source=source) from exc
+        problems = _pydantic_problems(exc) + list(_partial_semantic_problems(merged))
+        raise ConfigError(problems, source=source) from exc
     problems = list(_semantic_problems(config))
     if problems:
         raise ConfigError(problems, source=source)

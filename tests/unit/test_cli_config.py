@@ -1,0 +1,40 @@
+import json
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from mlops.cli.main import app
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "mlops.yaml"
+runner = CliRunner()
+
+
+def test_validate_accepts_the_example_in_every_environment() -> None:
+    result = runner.invoke(app, ["-f", str(EXAMPLE), "config", "validate", "--all", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["environments"] == {"dev": [], "prod": []}
+
+
+def test_validate_lists_every_problem_and_exits_2(tmp_path: Path) -> None:
+    document = yaml.safe_load(EXAMPLE.read_text())
+    document["training"]["instance_count"] = -1
+    document["quality_gate"]["direction"] = "sideways"
+    document["datasets"]["breast-cancer"]["target"] = "nope"
+    path = tmp_path / "mlops.yaml"
+    path.write_text(yaml.safe_dump(document))
+    result = runner.invoke(app, ["-f", str(path), "config", "validate", "--json"])
+    assert result.exit_code == 2
+    paths = {p["path"] for p in json.loads(result.output)["environments"]["dev"]}
+    # structural and cross-field problems together, in one run
+    assert {"training.instance_count", "quality_gate.direction", "datasets.breast-cancer.target"} <= paths
+    human = runner.invoke(app, ["-f", str(path), "config", "validate"])
+    assert (
+        human.exit_code == 2 and "training.instance_count" in human.output and "quality_gate.direction" in human.output
+    )
+
+
+def test_schema_is_json_schema() -> None:
+    result = runner.invoke(app, ["config", "schema"])
+    assert result.exit_code == 0
+    assert json.loads(result.output)["properties"]["training"]
