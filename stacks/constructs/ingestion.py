@@ -298,6 +298,8 @@ class Ingestion(Construct):
                 "invokes any published version of its own function",
             )
         acknowledge_map_runs(machine)
+        # Publishing to a KMS-encrypted topic needs the key too (SnsPublish grants only sns:Publish).
+        grant_key_use(props.key, machine.role, encrypt=True)
         Validations.of(machine.role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",

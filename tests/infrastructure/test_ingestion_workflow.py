@@ -102,3 +102,22 @@ def test_only_the_conclude_function_writes_the_registry_and_the_bus(dev: Synthes
         if "dynamodb:PutItem" in actions or "events:PutEvents" in actions:
             writers.add(logical_id)
     assert len(writers) == 1 and "Conclude" in next(iter(writers))
+
+
+def test_the_state_machine_can_use_the_topic_key_it_publishes_with(dev: Synthesized) -> None:
+    template = dev.template(dev.stacks.data).to_json()
+    machine_roles = {
+        json.dumps(r["Properties"]["RoleArn"])
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::StepFunctions::StateMachine"
+    }
+    granted = set()
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::IAM::Policy":
+            continue
+        roles = {json.dumps({"Fn::GetAtt": [ref["Ref"], "Arn"]}) for ref in resource["Properties"]["Roles"]}
+        if roles & machine_roles:
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                granted.update(actions)
+    assert {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"} <= granted
