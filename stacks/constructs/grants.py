@@ -55,8 +55,8 @@ def grant_object_write(bucket: s3.IBucket, role: iam.Role, prefix: str) -> None:
     )
 
 
-def grant_key_use(key: kms.IKey, role: iam.Role, *, encrypt: bool) -> None:
+def grant_key_use(key: kms.IKey, role: iam.IRole, *, encrypt: bool) -> None:
     actions = ["kms:Decrypt", "kms:DescribeKey"]
     if encrypt:
         actions += ["kms:Encrypt", "kms:GenerateDataKey"]
-    role.add_to_policy(iam.PolicyStatement(actions=actions, resources=[key.key_arn]))
+    role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[key.key_arn]))

@@ -1,0 +1,103 @@
+import json
+import math
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score, f1_score, log_loss, precision_score, recall_score, roc_auc_score
+
+from tests.unit.training.conftest import Container, load_entry_point
+
+METRICS = {"auc", "accuracy", "precision", "recall", "f1", "logloss"}
+
+
+def test_writes_binary_classification_metrics_from_a_model_directory(trained: Container) -> None:
+    run = trained.evaluate()  # --model is the training job's model directory
+
+    assert run.returncode == 0, run.stderr
+    document = json.loads((trained.evaluation_dir / "evaluation.json").read_text())
+    metrics = document["binary_classification_metrics"]
+    assert set(metrics) >= METRICS
+    for name in METRICS:
+        assert metrics[name]["standard_deviation"] == "NaN"
+        assert isinstance(metrics[name]["value"], float)
+    assert metrics["auc"]["value"] > 0.95
+    matrix = metrics["confusion_matrix"]
+    assert sum(matrix[a][b] for a in "01" for b in "01") == 120
+
+
+def test_reads_a_model_tar_gz_like_a_training_job_writes_it(trained: Container, tmp_path: Path) -> None:
+    archive_dir = tmp_path / "model"
+    archive_dir.mkdir()
+    with tarfile.open(archive_dir / "model.tar.gz", "w:gz") as tar:
+        for path in trained.model_dir.iterdir():
+            tar.add(path, arcname=path.name)
+    output = tmp_path / "evaluation"
+
+    run = trained.evaluate("--model", str(archive_dir / "model.tar.gz"), "--output", str(output))
+
+    assert run.returncode == 0, run.stderr
+    assert json.loads((output / "evaluation.json").read_text())["binary_classification_metrics"]
+
+
+def test_a_directory_holding_model_tar_gz_is_read_too(trained: Container, tmp_path: Path) -> None:
+    evaluate = load_entry_point("evaluate")
+    with tarfile.open(tmp_path / "model.tar.gz", "w:gz") as tar:
+        for path in trained.model_dir.iterdir():
+            tar.add(path, arcname=path.name)
+
+    assert (
+        evaluate.main(["--model", str(tmp_path), "--test", str(trained.test_channel), "--output", str(tmp_path)]) == 0
+    )
+
+    assert (tmp_path / "evaluation.json").exists()
+
+
+def test_test_data_without_the_target_fails_clearly(
+    trained: Container, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    evaluate = load_entry_point("evaluate")
+    test_dir = tmp_path / "test"
+    test_dir.mkdir()
+    pd.read_parquet(trained.test_channel / "test.parquet").drop(columns=["diagnosis"]).to_csv(
+        test_dir / "test.csv", index=False
+    )
+    output = tmp_path / "evaluation"
+
+    code = evaluate.main(["--model", str(trained.model_dir), "--test", str(test_dir), "--output", str(output)])
+
+    assert code == 1
+    assert "test data lacks column(s): diagnosis" in capsys.readouterr().err
+    assert not (output / "evaluation.json").exists()
+
+
+def test_a_missing_model_fails_clearly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    evaluate = load_entry_point("evaluate")
+
+    assert evaluate.main(["--model", str(tmp_path / "nothing"), "--test", str(tmp_path)]) == 1
+
+    assert "no model at" in capsys.readouterr().err
+
+
+def test_metrics_agree_with_scikit_learn() -> None:
+    evaluate = load_entry_point("evaluate")
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, size=300).astype(np.float64)
+    scores = np.clip(labels * 0.3 + rng.random(300) * 0.7, 0, 1).round(2)  # rounded: ties exercise ranking
+
+    metrics = evaluate.binary_metrics(labels, scores)["binary_classification_metrics"]
+
+    predicted = (scores >= 0.5).astype(int)
+    assert metrics["auc"]["value"] == pytest.approx(roc_auc_score(labels, scores))
+    assert metrics["accuracy"]["value"] == pytest.approx(accuracy_score(labels, predicted))
+    assert metrics["precision"]["value"] == pytest.approx(precision_score(labels, predicted))
+    assert metrics["recall"]["value"] == pytest.approx(recall_score(labels, predicted))
+    assert metrics["f1"]["value"] == pytest.approx(f1_score(labels, predicted))
+    assert metrics["logloss"]["value"] == pytest.approx(log_loss(labels, np.clip(scores, 1e-15, 1 - 1e-15)))
+
+
+def test_auc_of_a_single_class_is_nan() -> None:
+    evaluate = load_entry_point("evaluate")
+    assert math.isnan(evaluate.roc_auc(np.ones(4), np.array([0.1, 0.2, 0.3, 0.4])))
