@@ -1,7 +1,7 @@
-"""Fails loudly when a moto upgrade moves the internals mlops.local.plugins.flows plugs into.
+"""Fails loudly when a moto upgrade moves the internals mlops.local.plugins (flows, sagemaker) plug into.
 
 If one of these fails after changing the moto pin, re-read the named moto module and adapt
-mlops/local/plugins/flows.py (and the DESIGN notes) before anything else.
+mlops/local/plugins/flows.py or sagemaker.py (and the DESIGN notes) before anything else.
 """
 
 import inspect
@@ -43,3 +43,103 @@ def test_lambda_invoke_hook() -> None:
     for attribute in ("self.handler", "self.environment_vars", "self.timeout", "self.memory_size", "self.function_arn"):
         assert attribute in source, attribute
     assert "save_logs" in dir(LambdaFunction)
+
+
+# mlops/local/plugins/sagemaker.py ----------------------------------------------------------
+_SERVICE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
+
+
+def test_step_functions_task_service_factory_hook() -> None:
+    import importlib
+
+    factory = importlib.import_module(f"{_SERVICE}.state_task_service_factory")
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
+
+    assert list(inspect.signature(factory.state_task_service_for).parameters) == ["service_name"]
+    assert "sagemaker" in factory._UNSUPPORTED_SERVICE_NAMES, "moto may now integrate SageMaker itself"
+    # state_task_factory calls the name it imported: the plugin patches it there too
+    assert "state_task_service_for(" in inspect.getsource(state_task_factory.state_task_for)
+    assert hasattr(state_task_factory, "state_task_service_for")
+
+
+def test_step_functions_callback_service_hooks() -> None:
+    import importlib
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+
+    callback = importlib.import_module(f"{_SERVICE}.state_task_service_callback").StateTaskServiceCallback
+    resource = importlib.import_module(f"{_SERVICE}.resource")
+    hook = ["self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"]
+    assert list(inspect.signature(callback.__init__).parameters) == ["self", "supported_integration_patterns"]
+    for name in ("_eval_service_task", "_build_sync_resolver", "_eval_integration_pattern"):
+        assert list(inspect.signature(getattr(callback, name)).parameters) == hook, name
+    assert list(inspect.signature(callback._from_error).parameters) == ["self", "env", "ex"]
+    for name in ("_to_boto_request", "_get_boto_service_action", "_get_sfn_resource", "_get_sfn_resource_type"):
+        assert hasattr(callback, name), name
+    # the plugin replaces the .sync loop because of this: re-check when it changes
+    assert "callback_endpoint.interrupt_all()" in inspect.getsource(callback._eval_integration_pattern)
+    # an empty set of supported parameters filters nothing
+    assert "if supported_parameters:" in inspect.getsource(StateTask._eval_parameters)
+    assert hasattr(resource.ResourceCondition, "Sync")
+    assert hasattr(Environment, "is_running")
+    assert list(inspect.signature(boto_client_for).parameters) == ["region", "service", "state_credentials"]
+
+
+def test_step_functions_failure_event_types() -> None:
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+
+    assert {"env", "error_name", "event_type", "event_details"} <= set(inspect.signature(FailureEvent).parameters)
+    assert next(iter(inspect.signature(FailureEventException).parameters)) == "failure_event"
+    assert list(inspect.signature(CustomErrorName).parameters) == ["error_name"]
+    assert list(inspect.signature(StatesErrorName).parameters) == ["typ"]
+    assert StatesErrorNameType.StatesTaskFailed.to_name() == "States.TaskFailed"
+    assert hasattr(HistoryEventType, "TaskFailed") and "cause" in TaskFailedEventDetails.__annotations__
+
+
+def test_sagemaker_job_models_hook() -> None:
+    from moto.sagemaker.models import BaseObject, FakeProcessingJob, FakeTrainingJob, SageMakerModelBackend
+
+    for method, store in (("create_training_job", "training_jobs"), ("create_processing_job", "processing_jobs")):
+        source = inspect.getsource(getattr(SageMakerModelBackend, method))
+        assert f"self.{store}[" in source and "return" in source, method
+    training = inspect.getsource(FakeTrainingJob.__init__)
+    for attribute in (
+        "hyper_parameters",
+        "input_data_config",
+        "output_data_config",
+        "checkpoint_config",
+        "stopping_condition",
+        "algorithm_specification",
+        "model_artifacts",
+        "training_job_status",
+        "secondary_status",
+        "secondary_status_transitions",
+        "final_metric_data_list",
+        "training_start_time",
+    ):
+        assert f"self.{attribute}" in training, attribute
+    processing = inspect.getsource(FakeProcessingJob.__init__)
+    for attribute in (
+        "app_specification",
+        "processing_inputs",
+        "processing_output_config",
+        "stopping_condition",
+        "processing_job_status",
+        "processing_end_time",
+    ):
+        assert f"self.{attribute}" in processing, attribute
+    # Describe answers are built from the job's attributes, leaving out those that are None
+    for model in (FakeTrainingJob, FakeProcessingJob):
+        assert "v is not None" in inspect.getsource(model.response_object.fget)
+    assert "self.__dict__" in inspect.getsource(BaseObject.gen_response_object)

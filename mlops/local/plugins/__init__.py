@@ -4,7 +4,9 @@
 - `resources`: CloudFormation resource models moto gets wrong;
 - `resource_types`: CloudFormation resource types moto lacks;
 - `flows`: what our flows need at run time (EventBridge targets, one Step Functions backend,
-  Lambda handlers run for real).
+  Lambda handlers run for real);
+- `sagemaker`: training and processing jobs run for real, and their Step Functions integration
+  (`createTrainingJob`/`createProcessingJob`, `.sync` too).
 
 Each module documents every gap it bridges. `install()` is idempotent and fails loudly
 (`MotoContractError`) when a moto upgrade moved an internal we rely on, so an upgrade cannot
@@ -13,7 +15,7 @@ silently turn a workaround off.
 
 from __future__ import annotations
 
-from mlops.local.plugins import cloudformation, flows, resource_types, resources
+from mlops.local.plugins import cloudformation, flows, resource_types, resources, sagemaker
 from mlops.local.plugins._contract import MotoContractError
 
 __all__ = ["MotoContractError", "install"]
@@ -30,4 +32,5 @@ def install(endpoint_url: str) -> None:
     resources.install()
     resource_types.install()
     flows.install(endpoint_url)
+    sagemaker.install(endpoint_url)
     _installed = True

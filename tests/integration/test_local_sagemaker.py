@@ -1,0 +1,273 @@
+"""SageMaker jobs in the local cloud: a Step Functions execution on moto's interpreter runs
+`createTrainingJob.sync` and `createProcessingJob.sync` for real (mlops.local.plugins.sagemaker),
+through our launcher `python -m mlops.local.server`, against the local S3."""
+
+import io
+import json
+import tarfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pandas as pd
+import pytest
+
+from mlops import example_data
+from mlops.local import process
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+ROLE = "arn:aws:iam::123456789012:role/local-sagemaker"
+IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+BUCKET = "local-sagemaker-test"
+EXECUTION_TIMEOUT_S = 120
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    port = process.free_port("localhost")
+    url = process.endpoint_url("localhost", port)
+    started = process.start("localhost", port, log, cwd=REPO_ROOT)
+    try:
+        process.wait_until_answering(started, url, log, timeout=60)
+        yield url
+    finally:
+        process.stop(started.pid)
+
+
+def client(endpoint: str, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture(scope="module")
+def data(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The example data (train, test, and a train channel without the target column) and the
+    training code as a `sourcedir.tar.gz`, in the local S3."""
+    s3 = client(endpoint, "s3")
+    s3.create_bucket(Bucket=BUCKET)
+    folder = tmp_path_factory.mktemp("data")
+    train = example_data.write_csv(folder / "train.csv")
+    test = example_data.write_csv(folder / "test.csv", rows=200, seed=7)
+    bad = folder / "bad.csv"
+    pd.read_csv(train).drop(columns=["diagnosis"]).to_csv(bad, index=False)
+    s3.upload_file(str(train), BUCKET, "data/train/part-0.csv")
+    s3.upload_file(str(test), BUCKET, "data/test/part-0.csv")
+    s3.upload_file(str(bad), BUCKET, "data/bad/part-0.csv")
+    code = io.BytesIO()
+    with tarfile.open(fileobj=code, mode="w:gz") as tar:
+        tar.add(REPO_ROOT / "training" / "train.py", arcname="train.py")
+    s3.put_object(Bucket=BUCKET, Key="code/sourcedir.tar.gz", Body=code.getvalue())
+    return {
+        "train": f"s3://{BUCKET}/data/train/",
+        "test": f"s3://{BUCKET}/data/test/",
+        "bad": f"s3://{BUCKET}/data/bad/",
+        "code": f"s3://{BUCKET}/code/sourcedir.tar.gz",
+    }
+
+
+def definition() -> dict[str, Any]:
+    train = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sagemaker:createTrainingJob.sync",
+        "Parameters": {
+            "TrainingJobName.$": "$.job",
+            "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+            "RoleArn": ROLE,
+            "HyperParameters.$": "$.hyperparameters",
+            "InputDataConfig": [
+                {
+                    "ChannelName": "train",
+                    "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri.$": "$.train"}},
+                }
+            ],
+            "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/models"},
+            "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 300},
+            "CheckpointConfig": {"S3Uri.$": f"States.Format('s3://{BUCKET}/checkpoints/{{}}', $.job)"},
+        },
+        "ResultPath": "$.training",
+        "Next": "Evaluate",
+    }
+    evaluate = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sagemaker:createProcessingJob.sync",
+        "Parameters": {
+            "ProcessingJobName.$": "States.Format('{}-eval', $.job)",
+            "AppSpecification": {
+                "ImageUri": IMAGE,
+                "ContainerEntrypoint": ["python3", "/opt/ml/processing/input/code/evaluate.py"],
+            },
+            "ProcessingInputs": [
+                {
+                    "InputName": "model",
+                    "S3Input": {
+                        "S3Uri.$": "$.training.ModelArtifacts.S3ModelArtifacts",
+                        "LocalPath": "/opt/ml/processing/model",
+                        "S3DataType": "S3Prefix",
+                        "S3InputMode": "File",
+                    },
+                },
+                {
+                    "InputName": "test",
+                    "S3Input": {
+                        "S3Uri.$": "$.test",
+                        "LocalPath": "/opt/ml/processing/test",
+                        "S3DataType": "S3Prefix",
+                        "S3InputMode": "File",
+                    },
+                },
+            ],
+            "ProcessingOutputConfig": {
+                "Outputs": [
+                    {
+                        "OutputName": "evaluation",
+                        "S3Output": {
+                            "S3Uri.$": f"States.Format('s3://{BUCKET}/evaluation/{{}}', $.job)",
+                            "LocalPath": "/opt/ml/processing/evaluation",
+                            "S3UploadMode": "EndOfJob",
+                        },
+                    }
+                ]
+            },
+            "ProcessingResources": {
+                "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 10}
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": 300},
+            "RoleArn": ROLE,
+        },
+        "ResultPath": "$.evaluation",
+        "End": True,
+    }
+    return {"StartAt": "Train", "States": {"Train": train, "Evaluate": evaluate}}
+
+
+@pytest.fixture(scope="module")
+def state_machine(endpoint: str) -> str:
+    created = client(endpoint, "stepfunctions").create_state_machine(
+        name="local-sagemaker-train-evaluate",
+        definition=json.dumps(definition()),
+        roleArn="arn:aws:iam::123456789012:role/local-states",
+    )
+    return str(created["stateMachineArn"])
+
+
+def run(endpoint: str, state_machine: str, payload: dict[str, Any]) -> dict[str, Any]:
+    sfn = client(endpoint, "stepfunctions")
+    # moto names an unnamed execution "None": name each one
+    started = sfn.start_execution(stateMachineArn=state_machine, name=payload["job"], input=json.dumps(payload))
+    arn = started["executionArn"]
+    deadline = time.monotonic() + EXECUTION_TIMEOUT_S
+    while time.monotonic() < deadline:
+        described = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            return dict(described)
+        time.sleep(0.5)
+    pytest.fail(f"execution {arn} still running after {EXECUTION_TIMEOUT_S} s")
+
+
+def task_failure(endpoint: str, execution_arn: str) -> dict[str, Any]:
+    events = client(endpoint, "stepfunctions").get_execution_history(executionArn=execution_arn)["events"]
+    failed = [e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed"]
+    assert failed, [e["type"] for e in events]
+    return dict(failed[-1])
+
+
+def test_train_and_evaluate_for_real(endpoint: str, data: dict[str, str], state_machine: str) -> None:
+    job = f"train-{uuid.uuid4().hex[:12]}"
+    hyperparameters = {
+        "num_round": "30",
+        "sagemaker_program": json.dumps("train.py"),
+        "sagemaker_submit_directory": json.dumps(data["code"]),
+    }
+    payload = {"job": job, "train": data["train"], "test": data["test"], "hyperparameters": hyperparameters}
+
+    execution = run(endpoint, state_machine, payload)
+
+    assert execution["status"] == "SUCCEEDED", task_failure(endpoint, execution["executionArn"])
+    output = json.loads(execution["output"])
+    model_uri = f"s3://{BUCKET}/models/{job}/output/model.tar.gz"
+    assert output["training"]["TrainingJobStatus"] == "Completed"  # .sync outputs DescribeTrainingJob
+    assert output["training"]["ModelArtifacts"]["S3ModelArtifacts"] == model_uri
+    assert output["evaluation"]["ProcessingJobStatus"] == "Completed"
+
+    s3 = client(endpoint, "s3")
+    model = s3.get_object(Bucket=BUCKET, Key=f"models/{job}/output/model.tar.gz")["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(model), mode="r:gz") as tar:
+        assert {"xgboost-model", "features.json"} <= set(tar.getnames())
+    s3.head_object(Bucket=BUCKET, Key=f"models/{job}/output/output.tar.gz")
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=f"checkpoints/{job}/").get("KeyCount", 0) > 0
+    evaluation = json.loads(
+        s3.get_object(Bucket=BUCKET, Key=f"evaluation/{job}/evaluation.json")["Body"].read().decode("utf-8")
+    )
+    assert evaluation["binary_classification_metrics"]["auc"]["value"] > 0.95
+
+    described = client(endpoint, "sagemaker").describe_training_job(TrainingJobName=job)
+    assert described["TrainingJobStatus"] == "Completed"
+    assert described["ModelArtifacts"]["S3ModelArtifacts"] == model_uri
+    assert described["BillableTimeInSeconds"] > 0
+    assert described["TrainingTimeInSeconds"] >= described["BillableTimeInSeconds"]
+    assert described["TrainingEndTime"] >= described["TrainingStartTime"]
+    processing = client(endpoint, "sagemaker").describe_processing_job(ProcessingJobName=f"{job}-eval")
+    assert processing["ProcessingJobStatus"] == "Completed"
+
+
+def test_training_failure_fails_the_task_with_the_reason(
+    endpoint: str, data: dict[str, str], state_machine: str
+) -> None:
+    job = f"bad-{uuid.uuid4().hex[:12]}"
+    payload = {"job": job, "train": data["bad"], "test": data["test"], "hyperparameters": {"num_round": "5"}}
+
+    execution = run(endpoint, state_machine, payload)
+
+    assert execution["status"] == "FAILED"
+    failure = task_failure(endpoint, execution["executionArn"])
+    assert failure["error"] == "States.TaskFailed"
+    cause = json.loads(failure["cause"])  # the DescribeTrainingJob output, as on AWS
+    assert cause["TrainingJobStatus"] == "Failed"
+    assert "target column 'diagnosis' is missing" in cause["FailureReason"]
+
+    described = client(endpoint, "sagemaker").describe_training_job(TrainingJobName=job)
+    assert described["TrainingJobStatus"] == "Failed"
+    assert described["FailureReason"].startswith("AlgorithmError: ")
+    assert "target column 'diagnosis' is missing" in described["FailureReason"]
+    assert "ModelArtifacts" not in described
+    assert client(endpoint, "s3").list_objects_v2(Bucket=BUCKET, Prefix=f"models/{job}/").get("KeyCount", 0) == 0
+
+
+def test_request_response_returns_at_once_and_the_job_runs_on(endpoint: str, data: dict[str, str]) -> None:
+    """Without `.sync` the task outputs CreateTrainingJob's answer; the job is InProgress, then Completed."""
+    train = dict(definition()["States"]["Train"])
+    train["Resource"] = "arn:aws:states:::sagemaker:createTrainingJob"
+    train.pop("Next")
+    train["End"] = True
+    sfn = client(endpoint, "stepfunctions")
+    machine = sfn.create_state_machine(
+        name="local-sagemaker-train-only",
+        definition=json.dumps({"StartAt": "Train", "States": {"Train": train}}),
+        roleArn="arn:aws:iam::123456789012:role/local-states",
+    )["stateMachineArn"]
+    job = f"rr-{uuid.uuid4().hex[:12]}"
+    payload = {"job": job, "train": data["train"], "test": data["test"], "hyperparameters": {"num_round": "5"}}
+
+    execution = run(endpoint, machine, payload)
+
+    assert execution["status"] == "SUCCEEDED", task_failure(endpoint, execution["executionArn"])
+    assert json.loads(execution["output"])["training"]["TrainingJobArn"].endswith(f":training-job/{job}")
+    sagemaker = client(endpoint, "sagemaker")
+    statuses = [sagemaker.describe_training_job(TrainingJobName=job)["TrainingJobStatus"]]
+    deadline = time.monotonic() + EXECUTION_TIMEOUT_S
+    while statuses[-1] == "InProgress" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        statuses.append(sagemaker.describe_training_job(TrainingJobName=job)["TrainingJobStatus"])
+    assert statuses[0] == "InProgress"
+    assert statuses[-1] == "Completed"
