@@ -34,8 +34,9 @@ def install_plugins(endpoint_url: str) -> None:
     """Load our extensions of moto into this process, before the server takes requests.
 
     Called once by `serve()`. Installs `mlops.local.plugins` (CloudFormation gaps, event
-    routing, Lambda handlers run for real) and switches Step Functions executions onto moto's
-    ASL interpreter. Step Functions task integrations and the SageMaker job runner belong here too.
+    routing, Lambda handlers run for real, SageMaker training/processing jobs run for real,
+    also as Step Functions `.sync` tasks) and switches Step Functions executions onto moto's
+    ASL interpreter.
     """
     from moto.core.config import default_user_config
 
