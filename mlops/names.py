@@ -39,3 +39,11 @@ def notifications_topic(config: ProjectConfig) -> str:
 
 def ingestion_state_machine(config: ProjectConfig) -> str:
     return f"{config.prefix}-ingestion"
+
+
+def model_package_group(config: ProjectConfig, dataset: str) -> str:
+    return f"{config.prefix}-{dataset}"
+
+
+def training_state_machine(config: ProjectConfig) -> str:
+    return f"{config.prefix}-training"

@@ -64,7 +64,7 @@ def build(app: App, config: ProjectConfig, *, build_root: Path | None = None) ->
     pipeline = PipelineStack(
         app,
         "Pipeline",
-        props=PipelineStackProps(config=config, removal_policy=removal, data=data),
+        props=PipelineStackProps(config=config, removal_policy=removal, data=data, build_root=build_root),
         stack=props("pipeline", "training pipeline"),
     )
     serving = ServingStack(

@@ -63,3 +63,34 @@ def stage(function_name: str, config_json: str, build_root: Path, repo_root: Pat
     (tmp / CONFIG_FILE_NAME).write_text(config_json, encoding="utf-8")
     tmp.rename(target)
     return target
+
+
+def source_archive(source_dir: Path, build_root: Path) -> Path:
+    """`sourcedir.tar.gz` of a training code directory, byte-for-byte reproducible (sorted
+    entries, zero mtimes and owners, no gzip timestamp) so its asset hash is the code version.
+
+    SageMaker framework containers unpack a tar.gz `sagemaker_submit_directory`, not the zip
+    CDK makes of a directory asset."""
+    import gzip
+    import io
+    import tarfile
+
+    sources = _python_sources(source_dir)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for source in sources:
+            data = source.read_bytes()
+            info = tarfile.TarInfo(source.relative_to(source_dir).as_posix())
+            info.size, info.mtime, info.mode = len(data), 0, 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            archive.addfile(info, io.BytesIO(data))
+    compressed = gzip.compress(buffer.getvalue(), mtime=0)
+    digest = hashlib.sha256(compressed).hexdigest()[:16]
+    target = build_root / f"sourcedir-{digest}" / "sourcedir.tar.gz"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(compressed)
+        tmp.rename(target)
+    return target

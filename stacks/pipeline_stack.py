@@ -1,21 +1,26 @@
-"""PipelineStack: training artifacts, the SageMaker training role and the model package groups.
-The training state machine itself arrives with the training-pipeline issue."""
+"""PipelineStack: training artifacts, the SageMaker training role, the model package groups and
+the training state machine."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from mlops import names
 from mlops.config import ProjectConfig
+from stacks import packaging
 from stacks.common import StackSettings
 from stacks.constructs.encryption import EncryptionKey, EncryptionKeyProps
 from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
 from stacks.constructs.model_registry import ModelRegistry, ModelRegistryProps
 from stacks.constructs.sagemaker_role import SageMakerRole, SageMakerRoleProps
 from stacks.constructs.secure_bucket import SecureBucket, SecureBucketProps
+from stacks.constructs.training_pipeline import TrainingPipeline, TrainingPipelineProps
 from stacks.data_stack import DataStack, bucket_name
 
 
@@ -24,6 +29,7 @@ class PipelineStackProps:
     config: ProjectConfig
     removal_policy: RemovalPolicy
     data: DataStack
+    build_root: Path
 
 
 class PipelineStack(Stack):
@@ -74,9 +80,54 @@ class PipelineStack(Stack):
             self,
             "Models",
             props=ModelRegistryProps(
-                group_names=[f"{config.prefix}-{name}" for name in config.datasets],
+                group_names=[names.model_package_group(config, name) for name in config.datasets],
                 description=f"{config.project} models trained on",
             ),
         )
+        topic = sns.Topic.from_topic_arn(
+            self,
+            "Notifications",
+            self.format_arn(service="sns", resource=names.notifications_topic(config), resource_name=None),
+        )
+        self.training = TrainingPipeline(
+            self,
+            "Training",
+            props=TrainingPipelineProps(
+                prefix=config.prefix,
+                training=config.training,
+                tags=config.tags(),
+                training_role=self.training_role,
+                image_uri=training_image_uri(config),
+                state_machine_name=names.training_state_machine(config),
+                source_dir=packaging.REPO_ROOT / config.training.source_dir,
+                artifacts=self.artifacts,
+                artifacts_key=self.key,
+                data_lake=data_lake,
+                data_key=data.encryption.key,
+                registry_table_name=names.registry_table(config),
+                model_package_groups=list(self.model_registry.groups),
+                topic=topic,
+                lambda_settings=config.lambdas,
+                config_json=config.to_json(),
+                build_root=props.build_root,
+                removal_policy=props.removal_policy,
+            ),
+        )
+        for group in self.model_registry.groups.values():
+            self.training.node.add_dependency(group)
         CfnOutput(self, "ArtifactsBucketName", value=self.artifacts.bucket_name)
         CfnOutput(self, "TrainingRoleArn", value=self.training_role.role_arn)
+        CfnOutput(self, "TrainingStateMachineArn", value=self.training.state_machine.state_machine_arn)
+
+
+def training_image_uri(config: ProjectConfig) -> str:
+    """The framework image, resolved offline from the SDK's bundled table at synth time."""
+    from sagemaker.core import image_uris
+
+    uri: str = image_uris.retrieve(
+        config.training.framework,
+        region=config.settings.region,
+        version=config.training.framework_version,
+        instance_type=config.training.instance_type,
+    )
+    return uri

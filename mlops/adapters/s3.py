@@ -83,6 +83,14 @@ class ObjectStore:
             raise
         return True
 
+    def current_version(self, bucket: str, key: str) -> str | None:
+        """The version id of the object's current version (None in an unversioned bucket)."""
+        try:
+            version: str | None = self._s3.head_object(Bucket=bucket, Key=key).get("VersionId")
+        except ClientError as exc:
+            raise ObjectUnavailableError(f"s3://{bucket}/{key}: {_code(exc)}") from exc
+        return version
+
     def copy_version(self, bucket: str, key: str, version_id: str | None, destination_key: str) -> None:
         """Server-side copy of one pinned version; the source is left exactly as it was."""
         source: dict[str, str] = {"Bucket": bucket, "Key": key}

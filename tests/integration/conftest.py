@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,28 @@ from mlops.registry.data_versions import DataVersionRegistry
 
 ACCOUNT = "123456789012"
 EXAMPLE = Path(__file__).resolve().parents[2] / "mlops.yaml"
+
+
+class AtomicRequests:
+    """DynamoDB and S3 execute each request atomically; in-process moto does not when called from
+    several threads. Serialising each *request* (not the whole registration) restores what
+    the service guarantees, while threads still interleave between the requests of one
+    registration: read the counter, somebody else commits, our transaction fails, retry."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute) or name == "get_paginator":
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return call
 
 
 @dataclass
@@ -116,8 +139,8 @@ def lake(monkeypatch: pytest.MonkeyPatch) -> Iterator[DataLake]:
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         events.put_rule(Name="all", EventBusName=bus, EventPattern=json.dumps({"source": [names.event_source(config)]}))
         events.put_targets(Rule="all", EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn}])
-        store = ObjectStore(s3)
-        registry = DataVersionRegistry(ddb, table)
+        store = ObjectStore(AtomicRequests(s3))
+        registry = DataVersionRegistry(AtomicRequests(ddb), table)
         publisher = DomainEventPublisher(events, bus_name=bus, source=names.event_source(config))
         yield DataLake(
             config=config,

@@ -5,8 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
 
 from mlops.ingest.manifest import Manifest
+from mlops.registry.data_versions import DataVersionRegistry, NewDataVersion
 from tests.datasets import csv_bytes, frame
 from tests.integration.conftest import DataLake
 
@@ -97,6 +101,39 @@ def test_concurrent_uploads_of_different_data_get_distinct_versions(lake: DataLa
     records = lake.registry.list(DATASET)
     assert sorted(r.sequence for r in records) == [1, 2, 3, 4]
     assert len({r.version_id for r in records}) == 4
+
+
+def test_a_registration_that_read_a_stale_counter_retries_instead_of_losing_an_update(
+    lake: DataLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deterministic interleaving: B reads the counter, A commits, then B writes."""
+    registry = lake.registry
+    template = NewDataVersion(
+        dataset=DATASET,
+        version_id="a" * 64,
+        manifest_uri="s3://b/k",
+        schema_hash="s",
+        rows=1,
+        objects=1,
+        bytes=1,
+        created_at=datetime.now(UTC),
+        created_by="t",
+        upload_id="u",
+    )
+    real_counter = DataVersionRegistry._counter
+    reads = []
+
+    def stale_then_real(self: DataVersionRegistry, dataset: str) -> int:
+        reads.append(dataset)
+        if len(reads) == 1:  # B's first read happens before A commits ...
+            registry.register(template)  # ... A commits v1 now
+            return 0  # ... and B still believes the counter is 0
+        return real_counter(self, dataset)
+
+    monkeypatch.setattr(DataVersionRegistry, "_counter", stale_then_real)
+    record_b, created = registry.register(template.model_copy(update={"version_id": "b" * 64}))
+    assert created and record_b.sequence == 2
+    assert [r.sequence for r in registry.list(DATASET)] == [1, 2]
 
 
 def test_manifest_reads_back_the_exact_bytes_after_the_key_is_overwritten(lake: DataLake) -> None:

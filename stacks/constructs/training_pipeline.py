@@ -1,0 +1,378 @@
+"""The training workflow: resolve the data version -> train (SageMaker, managed spot, .sync) ->
+evaluate (SageMaker processing, .sync) -> quality gate -> register the model package -> notify.
+
+Training and evaluation are `CustomState`s (see sagemaker_job_states.py), which add no IAM of
+their own: it is written here, exactly: create/describe/stop of jobs named with the project
+prefix, and PassRole of the training role to SageMaker only.
+
+Every failure is caught, notified, and ends in a Fail state with the error and cause.
+Registration is the last write, so a rejected or failed run registers nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from mlops.config import LambdaConfig, TrainingConfig
+from mlops.pipeline.resolve import EVALUATIONS, MODELS, RUNS
+from stacks import packaging
+from stacks.common import log_retention
+from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
+from stacks.constructs.ingestion import TRANSIENT_LAMBDA_ERRORS
+from stacks.constructs.python_function import PythonFunction, PythonFunctionProps
+from stacks.constructs.sagemaker_job_states import (
+    SYNC_RULES,
+    JobSettings,
+    evaluation_job_parameters,
+    sync_job_state,
+    training_job_parameters,
+)
+from stacks.nag import acknowledge_wildcard_resource
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainingPipelineProps:
+    prefix: str
+    state_machine_name: str
+    training: TrainingConfig
+    tags: Mapping[str, str]
+    training_role: iam.Role
+    image_uri: str
+    source_dir: Path
+    artifacts: s3.IBucket
+    artifacts_key: kms.IKey
+    data_lake: s3.IBucket
+    data_key: kms.IKey
+    registry_table_name: str
+    model_package_groups: list[str]
+    topic: sns.ITopic
+    lambda_settings: LambdaConfig
+    config_json: str
+    build_root: Path
+    removal_policy: RemovalPolicy
+    evaluation_instance_type: str = "ml.m5.large"
+    evaluation_max_runtime_seconds: int = 3600
+    train_attempts: int = 3
+
+
+class TrainingPipeline(Construct):
+    def __init__(self, scope: Construct, id_: str, *, props: TrainingPipelineProps) -> None:
+        super().__init__(scope, id_)
+        self._stack = Stack.of(self)
+        self.source_dir = s3_assets.Asset(
+            self, "SourceDir", path=str(packaging.source_archive(props.source_dir, props.build_root))
+        )
+        self.evaluate_script = s3_assets.Asset(self, "EvaluateScript", path=str(props.source_dir / "evaluate.py"))
+        props.training_role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadTrainingCode",
+                actions=["s3:GetObject"],
+                resources=[a.bucket.arn_for_objects(a.s3_object_key) for a in (self.source_dir, self.evaluate_script)],
+            )
+        )
+        #: the code version recorded with every model: the content hash of sourcedir.tar.gz
+        self.code_version = self.source_dir.asset_hash
+
+        def function(name: str, package: str, description: str, environment: dict[str, str]) -> PythonFunction:
+            return PythonFunction(
+                self,
+                name,
+                props=PythonFunctionProps(
+                    function_name=f"{props.prefix}-{package.replace('_', '-')}",
+                    handler_package=package,
+                    description=description,
+                    settings=props.lambda_settings,
+                    config_json=props.config_json,
+                    build_root=props.build_root,
+                    log_key=props.artifacts_key,
+                    removal_policy=props.removal_policy,
+                    environment=environment,
+                ),
+            )
+
+        self.resolve_fn = function(
+            "ResolveFunction",
+            "pipeline_resolve",
+            "Resolve the data version, hyperparameters and job names of a training run",
+            {"REGISTRY_TABLE": props.registry_table_name, "ARTIFACTS_BUCKET": props.artifacts.bucket_name},
+        )
+        self.gate_fn = function("GateFunction", "pipeline_gate", "Quality gate on a model's evaluation", {})
+        self.register_fn = function(
+            "RegisterFunction", "pipeline_register", "Register a model package with metrics and lineage", {}
+        )
+        self._grant_functions(props)
+        self.state_machine = self._state_machine(props)
+        self._grant_state_machine(props)
+
+    # ----------------------------------------------------------------------------------------
+    # IAM
+
+    def _arn(self, service: str, resource: str, name: str) -> str:
+        return self._stack.format_arn(service=service, resource=resource, resource_name=name)
+
+    def _grant_functions(self, props: TrainingPipelineProps) -> None:
+        resolve = self.resolve_fn.role
+        grant_object_read(props.data_lake, resolve, "versions/")  # manifests
+        grant_object_read(props.data_lake, resolve, "incoming/")  # current-version checks
+        grant_key_use(props.data_key, resolve, encrypt=False)
+        grant_object_write(props.artifacts, resolve, RUNS)
+        grant_key_use(props.artifacts_key, resolve, encrypt=True)
+        resolve.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:Query"],
+                resources=[self._arn("dynamodb", "table", props.registry_table_name)],
+            )
+        )
+
+        grant_object_read(props.artifacts, self.gate_fn.role, EVALUATIONS)
+        grant_key_use(props.artifacts_key, self.gate_fn.role, encrypt=False)
+
+        groups = [self._arn("sagemaker", "model-package-group", group.lower()) for group in props.model_package_groups]
+        packages = [
+            self._arn("sagemaker", "model-package", f"{group.lower()}/*") for group in props.model_package_groups
+        ]
+        self.register_fn.role.add_to_policy(
+            iam.PolicyStatement(actions=["sagemaker:CreateModelPackage"], resources=[*groups, *packages])
+        )
+        for arn in packages:
+            acknowledge_wildcard_resource(
+                self.register_fn.role, arn, "registers new versions in its own model package group only"
+            )
+
+    def _grant_state_machine(self, props: TrainingPipelineProps) -> None:
+        role = self.state_machine.role
+        for kind, verbs in (
+            ("training-job", ("CreateTrainingJob", "DescribeTrainingJob", "StopTrainingJob")),
+            ("processing-job", ("CreateProcessingJob", "DescribeProcessingJob", "StopProcessingJob")),
+        ):
+            jobs = self._arn("sagemaker", kind, f"{props.prefix}-*")
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=[f"sagemaker:{v}" for v in verbs] + ["sagemaker:AddTags"], resources=[jobs])
+            )
+            acknowledge_wildcard_resource(
+                role, jobs, f"SageMaker {kind}s named with the project prefix, one per execution and attempt"
+            )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[props.training_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                resources=[self._arn("events", "rule", rule) for rule in SYNC_RULES],
+            )
+        )
+        # Publishing to a KMS-encrypted topic needs the key too (SnsPublish grants only sns:Publish).
+        grant_key_use(props.data_key, role, encrypt=True)
+        for fn in (self.resolve_fn, self.gate_fn, self.register_fn):
+            acknowledge_wildcard_resource(
+                role, f"{fn.function.function_arn}:*", "invokes any published version of its own function"
+            )
+
+    # ----------------------------------------------------------------------------------------
+    # The workflow
+
+    def _invoke(
+        self, name: str, fn: PythonFunction, payload: Mapping[str, object], result_path: str
+    ) -> tasks.LambdaInvoke:
+        task = tasks.LambdaInvoke(
+            self,
+            name,
+            lambda_function=fn.function,
+            payload=sfn.TaskInput.from_object(dict(payload)),
+            payload_response_only=True,
+            result_path=result_path,
+            retry_on_service_exceptions=False,
+        )
+        task.add_retry(
+            errors=TRANSIENT_LAMBDA_ERRORS,
+            interval=Duration.seconds(2),
+            max_attempts=4,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        return task
+
+    def _train(self, props: TrainingPipelineProps) -> sfn.CustomState:
+        return sync_job_state(
+            self,
+            "Train",
+            action="createTrainingJob",
+            parameters=training_job_parameters(
+                self._job_settings(props), props.training, props.artifacts.s3_url_for_object(MODELS)
+            ),
+            result_selector={
+                "job_name.$": "$.TrainingJobName",
+                "model_uri.$": "$.ModelArtifacts.S3ModelArtifacts",
+                "billable_seconds.$": "$.BillableTimeInSeconds",
+                "training_seconds.$": "$.TrainingTimeInSeconds",
+            },
+            result_path="$.training",
+            attempts=props.train_attempts,
+        )
+
+    def _evaluate(self, props: TrainingPipelineProps) -> sfn.CustomState:
+        return sync_job_state(
+            self,
+            "Evaluate",
+            action="createProcessingJob",
+            parameters=evaluation_job_parameters(
+                self._job_settings(props),
+                script_uri=self.evaluate_script.s3_object_url,
+                script_key=self.evaluate_script.s3_object_key,
+                instance_type=props.evaluation_instance_type,
+                max_runtime_seconds=props.evaluation_max_runtime_seconds,
+            ),
+            result_selector={"job_name.$": "$.ProcessingJobName"},
+            result_path="$.evaluation",
+            attempts=props.train_attempts,
+        )
+
+    @staticmethod
+    def _job_settings(props: TrainingPipelineProps) -> JobSettings:
+        return JobSettings(
+            role_arn=props.training_role.role_arn,
+            image_uri=props.image_uri,
+            key_arn=props.artifacts_key.key_arn,
+            tags=props.tags,
+            network_isolation=props.training.network_isolation,
+        )
+
+    def _state_machine(self, props: TrainingPipelineProps) -> sfn.StateMachine:
+        notify_failure = tasks.SnsPublish(
+            self,
+            "NotifyFailure",
+            topic=props.topic,
+            subject="Training failed",
+            message=sfn.TaskInput.from_object(
+                {
+                    "execution": sfn.JsonPath.execution_id,
+                    "error": sfn.JsonPath.string_at("$.failure.Error"),
+                    "cause": sfn.JsonPath.string_at("$.failure.Cause"),
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        ).next(sfn.Fail(self, "TrainingFailed", error_path="$.failure.Error", cause_path="$.failure.Cause"))
+
+        resolve = self._invoke(
+            "ResolveDataVersion",
+            self.resolve_fn,
+            {
+                "request.$": "$",
+                "execution_name.$": "$$.Execution.Name",
+                "code": {
+                    "sagemaker_program": props.training.entry_point,
+                    "sagemaker_submit_directory": self.source_dir.s3_object_url,
+                },
+            },
+            "$.run",
+        )
+        train = self._train(props)
+        evaluate = self._evaluate(props)
+        gate = self._invoke(
+            "QualityGate",
+            self.gate_fn,
+            {"evaluation_uri.$": "$.run.evaluation_uri", "champion_metrics.$": "$.run.champion_metrics"},
+            "$.gate",
+        )
+        register = self._invoke(
+            "RegisterModel",
+            self.register_fn,
+            {
+                "run.$": "$.run",
+                "training.$": "$.training",
+                "gate.$": "$.gate",
+                "execution_id.$": "$$.Execution.Id",
+                "code_version": self.code_version,
+                "image_uri": props.image_uri,
+                "source_dir_uri": self.source_dir.s3_object_url,
+            },
+            "$.registration",
+        )
+        notify_registered = tasks.SnsPublish(
+            self,
+            "NotifyRegistered",
+            topic=props.topic,
+            subject="Model registered",
+            message=sfn.TaskInput.from_object(
+                {
+                    "execution": sfn.JsonPath.execution_id,
+                    "model_package_arn": sfn.JsonPath.string_at("$.registration.model_package_arn"),
+                    "approval_status": sfn.JsonPath.string_at("$.registration.approval_status"),
+                    "data_version": sfn.JsonPath.string_at("$.run.data_version.version_id"),
+                    "reason": sfn.JsonPath.string_at("$.gate.reason"),
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        notify_rejected = tasks.SnsPublish(
+            self,
+            "NotifyRejected",
+            topic=props.topic,
+            subject="Model rejected by the quality gate",
+            message=sfn.TaskInput.from_object(
+                {
+                    "execution": sfn.JsonPath.execution_id,
+                    "reason": sfn.JsonPath.string_at("$.gate.reason"),
+                    "data_version": sfn.JsonPath.string_at("$.run.data_version.version_id"),
+                }
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        for step in (resolve, train, evaluate, gate, register, notify_registered, notify_rejected):
+            step.add_catch(notify_failure, result_path="$.failure")
+
+        verdict = (
+            sfn.Choice(self, "GateVerdict")
+            .when(
+                sfn.Condition.boolean_equals("$.gate.passed", True),
+                register.next(notify_registered).next(sfn.Succeed(self, "Registered")),
+            )
+            .otherwise(notify_rejected.next(sfn.Succeed(self, "Rejected")))
+        )
+        definition = resolve.next(train).next(evaluate).next(gate).next(verdict)
+
+        log_group = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            log_group_name=f"/aws/vendedlogs/states/{props.state_machine_name}",
+            retention=log_retention(props.lambda_settings.log_retention_days),
+            encryption_key=props.artifacts_key,
+            removal_policy=props.removal_policy,
+        )
+        training = props.training
+        job_budget = (training.max_wait_seconds if training.use_spot else None) or training.max_run_seconds
+        timeout = Duration.seconds(job_budget * props.train_attempts + props.evaluation_max_runtime_seconds + 3600)
+        machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=props.state_machine_name,
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=timeout,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        )
+        Validations.of(machine.role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="X-Ray tracing and CloudWatch Logs delivery actions support no resource scoping",
+            )
+        )
+        return machine

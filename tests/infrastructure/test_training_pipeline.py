@@ -1,0 +1,208 @@
+"""The training state machine: its states, retries, catches, SageMaker parameters and IAM."""
+
+import gzip
+import io
+import json
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stacks import packaging
+from stacks.constructs.sagemaker_job_states import has_instance_storage
+from tests.infrastructure.conftest import Synthesized
+
+
+def _literal(value: Any) -> str:
+    """A definition part: literal text, or a token rendered as compact JSON (kept inside strings)."""
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":")).replace('"', "'")
+
+
+def machine(synth: Synthesized) -> dict[str, Any]:
+    template = synth.template(synth.stacks.pipeline)
+    [found] = template.find_resources("AWS::StepFunctions::StateMachine").values()
+    return dict(found["Properties"])
+
+
+def definition(synth: Synthesized) -> dict[str, Any]:
+    body = machine(synth)["DefinitionString"]
+    if isinstance(body, dict):
+        body = "".join(_literal(p) for p in body["Fn::Join"][1])
+    return dict(json.loads(body))
+
+
+def states(synth: Synthesized) -> dict[str, Any]:
+    return dict(definition(synth)["States"])
+
+
+def test_the_workflow_runs_resolve_train_evaluate_gate_register_notify(dev: Synthesized) -> None:
+    s = states(dev)
+    assert definition(dev)["StartAt"] == "ResolveDataVersion"
+    assert s["ResolveDataVersion"]["Next"] == "Train"
+    assert s["Train"]["Next"] == "Evaluate"
+    assert s["Evaluate"]["Next"] == "QualityGate"
+    assert s["QualityGate"]["Next"] == "GateVerdict"
+    verdict = s["GateVerdict"]
+    assert verdict["Type"] == "Choice"
+    assert verdict["Choices"] == [{"Variable": "$.gate.passed", "BooleanEquals": True, "Next": "RegisterModel"}]
+    assert verdict["Default"] == "NotifyRejected"
+    assert s["RegisterModel"]["Next"] == "NotifyRegistered"
+    assert s["NotifyRegistered"]["Next"] == "Registered"
+    assert s["NotifyRejected"]["Next"] == "Rejected"
+    assert s["Registered"]["Type"] == s["Rejected"]["Type"] == "Succeed"
+    assert s["NotifyFailure"]["Next"] == "TrainingFailed"
+    assert s["TrainingFailed"] == {"Type": "Fail", "ErrorPath": "$.failure.Error", "CausePath": "$.failure.Cause"}
+
+
+def test_every_task_is_caught_to_the_notify_and_fail_path(dev: Synthesized) -> None:
+    tasks = {name: state for name, state in states(dev).items() if state["Type"] == "Task"}
+    assert {"ResolveDataVersion", "Train", "Evaluate", "QualityGate", "RegisterModel"} <= set(tasks)
+    for name, task in tasks.items():
+        if name == "NotifyFailure":
+            continue
+        assert task["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "NotifyFailure"}]
+        assert isinstance(task["Parameters"], dict), name
+
+
+def test_sagemaker_jobs_run_synchronously_and_retry_capacity_errors_with_backoff(dev: Synthesized) -> None:
+    s = states(dev)
+    assert s["Train"]["Resource"].endswith(":states:::sagemaker:createTrainingJob.sync")
+    assert s["Evaluate"]["Resource"].endswith(":states:::sagemaker:createProcessingJob.sync")
+    for name in ("Train", "Evaluate"):
+        [retry] = s[name]["Retry"]
+        assert "SageMaker.AmazonSageMakerException" in retry["ErrorEquals"]
+        assert "SageMaker.ResourceLimitExceededException" in retry["ErrorEquals"]
+        assert retry["BackoffRate"] >= 2 and retry["MaxAttempts"] >= 2 and retry["IntervalSeconds"] >= 10
+    for name in ("ResolveDataVersion", "QualityGate", "RegisterModel"):
+        assert any("Lambda.ServiceException" in r["ErrorEquals"] for r in s[name]["Retry"]), name
+
+
+def test_a_retried_job_gets_a_new_name(dev: Synthesized) -> None:
+    s = states(dev)
+    assert "$$.State.RetryCount" in s["Train"]["Parameters"]["TrainingJobName.$"]
+    assert "$$.State.RetryCount" in s["Evaluate"]["Parameters"]["ProcessingJobName.$"]
+    assert s["ResolveDataVersion"]["Parameters"]["execution_name.$"] == "$$.Execution.Name"
+
+
+def test_training_uses_managed_spot_with_max_wait_checkpoints_and_kms(dev: Synthesized) -> None:
+    training = dev.config.training
+    params = states(dev)["Train"]["Parameters"]
+    assert params["EnableManagedSpotTraining"] is True
+    assert params["StoppingCondition"] == {
+        "MaxRuntimeInSeconds": training.max_run_seconds,
+        "MaxWaitTimeInSeconds": training.max_wait_seconds,
+    }
+    assert params["CheckpointConfig"] == {"S3Uri.$": "$.run.checkpoint_uri", "LocalPath": "/opt/ml/checkpoints"}
+    assert params["ResourceConfig"]["InstanceType"] == training.instance_type
+    assert params["ResourceConfig"]["InstanceCount"] == training.instance_count
+    assert "EncryptionKey" in params["OutputDataConfig"]["KmsKeyId"]
+    assert "/models/" in params["OutputDataConfig"]["S3OutputPath"]
+    assert "sagemaker-xgboost:1.7-1" in params["AlgorithmSpecification"]["TrainingImage"]
+    # a g5 has NVMe instance storage, which SageMaker encrypts itself and refuses a volume key for
+    assert has_instance_storage(training.instance_type)
+    assert "VolumeKmsKeyId" not in params["ResourceConfig"]
+    evaluation = states(dev)["Evaluate"]["Parameters"]
+    assert "EncryptionKey" in evaluation["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"]
+    assert "EncryptionKey" in evaluation["ProcessingOutputConfig"]["KmsKeyId"]
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "local"),
+    [
+        ("ml.g5.xlarge", True),
+        ("ml.g4dn.xlarge", True),
+        ("ml.m5d.large", True),
+        ("ml.p3.2xlarge", False),
+        ("ml.m5.large", False),
+        ("ml.c5.xlarge", False),
+    ],
+)
+def test_volume_keys_only_where_sagemaker_accepts_them(instance_type: str, local: bool) -> None:
+    assert has_instance_storage(instance_type) is local
+
+
+def test_the_code_reaches_sagemaker_as_a_sourcedir_tarball(dev: Synthesized) -> None:
+    code = states(dev)["ResolveDataVersion"]["Parameters"]["code"]
+    assert code["sagemaker_program"] == dev.config.training.entry_point
+    assert code["sagemaker_submit_directory"].startswith("{'Fn::Sub':'s3://cdk-")
+    assert states(dev)["Train"]["Parameters"]["HyperParameters.$"] == "$.run.hyperparameters"
+    evaluate = states(dev)["Evaluate"]["Parameters"]
+    assert evaluate["AppSpecification"]["ContainerEntrypoint"][1].startswith("/opt/ml/processing/input/code/")
+    assert [i["InputName"] for i in evaluate["ProcessingInputs"]] == ["code", "model", "test"]
+    assert evaluate["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri.$"] == "$.run.evaluation_prefix"
+
+
+def test_the_source_archive_is_a_reproducible_tarball_of_the_training_code(tmp_path: Path) -> None:
+    source = packaging.REPO_ROOT / "training"
+    first = packaging.source_archive(source, tmp_path / "a")
+    second = packaging.source_archive(source, tmp_path / "b")
+    assert first.name == "sourcedir.tar.gz"
+    assert first.read_bytes() == second.read_bytes()
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(first.read_bytes()))) as archive:
+        assert {"train.py", "evaluate.py", "inference.py"} <= set(archive.getnames())
+
+
+def test_state_machine_has_timeout_tracing_and_full_logging(dev: Synthesized) -> None:
+    props = machine(dev)
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    assert props["LoggingConfiguration"]["IncludeExecutionData"] is True
+    assert definition(dev)["TimeoutSeconds"] >= dev.config.training.max_run_seconds
+    outputs = dev.template(dev.stacks.pipeline).to_json()["Outputs"]
+    assert any("TrainingStateMachineArn" in name for name in outputs)
+
+
+def _role_statements(synth: Synthesized, role_part: str) -> list[dict[str, Any]]:
+    template = synth.template(synth.stacks.pipeline).to_json()
+    found = []
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Policy" and role_part in logical_id:
+            found.extend(resource["Properties"]["PolicyDocument"]["Statement"])
+    assert found, role_part
+    return found
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
+def test_the_state_machine_may_pass_only_the_training_role_to_sagemaker(dev: Synthesized) -> None:
+    statements = _role_statements(dev, "TrainingStateMachineRole")
+    passes = [s for s in statements if "iam:PassRole" in _actions(s)]
+    assert len(passes) == 1
+    [pass_role] = passes
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    assert pass_role["Resource"]["Fn::GetAtt"][0].startswith("TrainingRole")
+
+
+def test_sagemaker_job_actions_are_scoped_to_the_project_prefix(dev: Synthesized) -> None:
+    prefix = dev.config.prefix
+    for role in ("TrainingStateMachineRole", "TrainingRegisterFunction", "TrainingResolveFunction"):
+        for statement in _role_statements(dev, role):
+            if not any(a.startswith("sagemaker:") for a in _actions(statement)):
+                continue
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for resource in resources:
+                assert resource != "*", (role, statement)
+                rendered = json.dumps(resource)
+                assert (
+                    f":training-job/{prefix}-*" in rendered
+                    or f":processing-job/{prefix}-*" in rendered
+                    or (f"/{prefix}-" in rendered and ":model-package" in rendered)
+                ), (role, rendered)
+    creates = [a for s in _role_statements(dev, "TrainingStateMachineRole") for a in _actions(s)]
+    assert {"sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"} <= set(creates)
+
+
+def test_functions_get_exact_grants(dev: Synthesized) -> None:
+    gate = [a for s in _role_statements(dev, "TrainingGateFunction") for a in _actions(s)]
+    assert not any(a.startswith(("s3:Put", "dynamodb:", "sagemaker:")) for a in gate)
+    register = [a for s in _role_statements(dev, "TrainingRegisterFunction") for a in _actions(s)]
+    assert "sagemaker:CreateModelPackage" in register
+    assert not any(a.startswith(("s3:", "dynamodb:")) for a in register)
+    resolve = [a for s in _role_statements(dev, "TrainingResolveFunction") for a in _actions(s)]
+    assert {"dynamodb:GetItem", "dynamodb:Query", "s3:PutObject"} <= set(resolve)
+    assert not any(a.startswith("dynamodb:Put") or a.startswith("dynamodb:Update") for a in resolve)

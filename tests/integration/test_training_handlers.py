@@ -1,0 +1,98 @@
+"""The training pipeline's Lambda handlers, invoked the way Step Functions invokes them, on moto."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from functions.pipeline_gate import handler as gate_handler
+from functions.pipeline_register import handler as register_handler
+from functions.pipeline_resolve import handler as resolve_handler
+from mlops import names, runtime
+from mlops.pipeline import wiring
+from mlops.registry.data_versions import DataVersionNotFoundError
+from tests.datasets import csv_bytes, frame
+from tests.integration.conftest import ACCOUNT, DataLake
+
+DATASET = "breast-cancer"
+
+
+@dataclass
+class Context:
+    function_name: str = "test"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:test"
+    aws_request_id: str = "request-1"
+
+
+def _clear_caches() -> None:
+    runtime.packaged_config.cache_clear()
+    for cached in (wiring.resolver, wiring.object_store, wiring.model_packages):
+        cached.cache_clear()
+
+
+@pytest.fixture
+def deployed(lake: DataLake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    artifacts = names.artifacts_bucket(lake.config, ACCOUNT)
+    lake.s3.create_bucket(Bucket=artifacts)
+    (tmp_path / runtime.PACKAGED_CONFIG).write_text(lake.config.to_json(), encoding="utf-8")
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", str(tmp_path))
+    monkeypatch.setenv("REGISTRY_TABLE", lake.table)
+    monkeypatch.setenv("ARTIFACTS_BUCKET", artifacts)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
+    _clear_caches()
+    yield artifacts
+    _clear_caches()
+
+
+def test_resolve_gate_register_end_to_end(lake: DataLake, deployed: str) -> None:
+    body = csv_bytes(frame(lake.config.datasets[DATASET], 200, 0))
+    _, outcome = lake.ingest(lake.upload(f"incoming/{DATASET}/day-1.csv", body))
+    assert outcome is not None and outcome.verdict == "accepted"
+    code = {"sagemaker_program": "train.py", "sagemaker_submit_directory": "s3://assets/sourcedir.tar.gz"}
+    run: dict[str, Any] = resolve_handler.handler(
+        {"request": {"dataset": DATASET}, "execution_name": "exec-1", "code": code}, Context()
+    )
+    assert run["data_version"]["sequence"] == 1 and run["champion_metrics"] is None
+
+    key = run["evaluation_uri"].split("/", 3)[3]
+    evaluation = {"binary_classification_metrics": {"auc": {"value": 0.99, "standard_deviation": "NaN"}}}
+    lake.s3.put_object(Bucket=deployed, Key=key, Body=json.dumps(evaluation))
+    gate = gate_handler.handler(
+        {"evaluation_uri": run["evaluation_uri"], "champion_metrics": run["champion_metrics"]}, Context()
+    )
+    assert gate == {"passed": True, "reason": gate["reason"], "metrics": {"auc": 0.99}}
+
+    boto3.client("sagemaker").create_model_package_group(
+        ModelPackageGroupName=names.model_package_group(lake.config, DATASET)
+    )
+    event = {
+        "run": run,
+        "training": {
+            "job_name": f"{run['job_name']}-t0",
+            "model_uri": f"s3://{deployed}/models/{DATASET}/x/output/model.tar.gz",
+            "billable_seconds": 30,
+            "training_seconds": 60,
+        },
+        "gate": gate,
+        "execution_id": "arn:aws:states:us-east-1:123456789012:execution:m:exec-1",
+        "code_version": "abc",
+        "image_uri": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+        "source_dir_uri": "s3://assets/sourcedir.tar.gz",
+    }
+    registration = register_handler.handler(event, Context())
+    assert registration["approval_status"] == lake.config.settings.model_approval
+    assert ":model-package/" in registration["model_package_arn"]
+
+
+def test_resolve_of_an_unknown_version_raises_the_typed_error(lake: DataLake, deployed: str) -> None:
+    with pytest.raises(DataVersionNotFoundError):
+        resolve_handler.handler(
+            {"request": {"dataset": DATASET, "data_version": "v7"}, "execution_name": "e", "code": {}}, Context()
+        )

@@ -1,0 +1,150 @@
+"""The training pipeline's Lambda steps against moto: resolve a data version, gate, register."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from mlops import names
+from mlops.adapters.s3 import ObjectStore
+from mlops.pipeline.resolve import DataVersionChangedError, RunResolver, TrainingRequest, UnknownDatasetError
+from mlops.pipeline.steps import (
+    GateRequest,
+    ModelPackages,
+    RegisterRequest,
+    TrainingResult,
+    register,
+    run_gate,
+)
+from mlops.registry.data_versions import DataVersionNotFoundError
+from tests.datasets import csv_bytes, frame
+from tests.integration.conftest import ACCOUNT, DataLake
+
+DATASET = "breast-cancer"
+CODE = {"sagemaker_program": "train.py", "sagemaker_submit_directory": "s3://assets/sourcedir.tar.gz"}
+
+
+@pytest.fixture
+def artifacts(lake: DataLake) -> Iterator[str]:
+    bucket = names.artifacts_bucket(lake.config, ACCOUNT)
+    lake.s3.create_bucket(Bucket=bucket)
+    yield bucket
+
+
+def accepted_version(lake: DataLake, key: str = f"incoming/{DATASET}/day-1.csv", seed: int = 0) -> None:
+    body = csv_bytes(frame(lake.config.datasets[DATASET], 200, seed))
+    _, outcome = lake.ingest(lake.upload(key, body))
+    assert outcome is not None and outcome.verdict == "accepted"
+
+
+def resolver(lake: DataLake, artifacts: str) -> RunResolver:
+    return RunResolver(lake.config, lake.registry, lake.store, artifacts)
+
+
+def test_resolve_the_latest_version_writes_a_sagemaker_manifest(lake: DataLake, artifacts: str) -> None:
+    accepted_version(lake)
+    run = resolver(lake, artifacts).resolve(
+        TrainingRequest(dataset=DATASET, hyperparameters={"max_depth": 6, "early_stopping_rounds": 5}),
+        "run-2026-11-22",
+        CODE,
+    )
+    assert run.data_version.name == "v1"
+    assert run.job_name.startswith(f"{lake.config.prefix}-run-2026-11-22-")
+    assert run.hyperparameters["max_depth"] == "6"  # override wins over the config, as a string
+    assert run.hyperparameters["num_round"] == "200"
+    assert run.hyperparameters["sagemaker_program"] == "train.py"
+    assert run.champion_metrics is None
+    manifest = json.loads(lake.s3.get_object(Bucket=artifacts, Key=run.manifest_uri.split("/", 3)[3])["Body"].read())
+    assert manifest == [{"prefix": f"s3://{lake.bucket}/"}, f"incoming/{DATASET}/day-1.csv"]
+    assert run.checkpoint_uri.startswith(f"s3://{artifacts}/checkpoints/{run.job_name}")
+    assert run.evaluation_uri == f"s3://{artifacts}/evaluations/{run.job_name}/evaluation.json"
+
+
+def test_resolve_a_named_version_and_reject_unknown_ones(lake: DataLake, artifacts: str) -> None:
+    accepted_version(lake)
+    accepted_version(lake, f"incoming/{DATASET}/day-2.csv", seed=1)
+    steps = resolver(lake, artifacts)
+    assert steps.resolve(TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE).data_version.sequence == 1
+    assert steps.resolve(TrainingRequest(dataset=DATASET), "x", CODE).data_version.sequence == 2
+    with pytest.raises(DataVersionNotFoundError):
+        steps.resolve(TrainingRequest(dataset=DATASET, data_version="v9"), "x", CODE)
+    with pytest.raises(UnknownDatasetError):
+        steps.resolve(TrainingRequest(dataset="nope"), "x", CODE)
+
+
+def test_resolve_refuses_a_version_whose_object_was_overwritten(lake: DataLake, artifacts: str) -> None:
+    accepted_version(lake)
+    lake.s3.put_object(Bucket=lake.bucket, Key=f"incoming/{DATASET}/day-1.csv", Body=b"other bytes")
+    with pytest.raises(DataVersionChangedError):
+        resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE)
+
+
+def evaluation(auc: float) -> dict[str, object]:
+    return {
+        "binary_classification_metrics": {
+            "auc": {"value": auc, "standard_deviation": "NaN"},
+            "confusion_matrix": {"0": {"0": 1, "1": 0}, "1": {"0": 0, "1": 1}},
+        }
+    }
+
+
+@pytest.mark.parametrize(("auc", "passed"), [(0.99, True), (0.5, False)])
+def test_gate_reads_evaluation_json(lake: DataLake, artifacts: str, auc: float, passed: bool) -> None:
+    lake.s3.put_object(Bucket=artifacts, Key="evaluations/job/evaluation.json", Body=json.dumps(evaluation(auc)))
+    result = run_gate(
+        lake.config.quality_gate,
+        ObjectStore(lake.s3),
+        GateRequest(evaluation_uri=f"s3://{artifacts}/evaluations/job/evaluation.json"),
+    )
+    assert result.passed is passed
+    assert result.metrics == {"auc": auc}
+    assert "auc" in result.reason
+
+
+def test_gate_rejects_a_regression_against_the_champion(lake: DataLake, artifacts: str) -> None:
+    lake.s3.put_object(Bucket=artifacts, Key="evaluations/j/evaluation.json", Body=json.dumps(evaluation(0.96)))
+    result = run_gate(
+        lake.config.quality_gate,
+        ObjectStore(lake.s3),
+        GateRequest(evaluation_uri=f"s3://{artifacts}/evaluations/j/evaluation.json", champion_metrics={"auc": 0.99}),
+    )
+    assert not result.passed and "regresses" in result.reason
+
+
+def test_register_creates_a_model_package_with_lineage(lake: DataLake, artifacts: str) -> None:
+    accepted_version(lake)
+    run = resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET), "exec-1", CODE)
+    sagemaker = boto3.client("sagemaker")
+    group = names.model_package_group(lake.config, DATASET)
+    sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    lake.s3.put_object(Bucket=artifacts, Key="evaluations/x/evaluation.json", Body=json.dumps(evaluation(0.99)))
+    gate = run_gate(
+        lake.config.quality_gate,
+        ObjectStore(lake.s3),
+        GateRequest(evaluation_uri=f"s3://{artifacts}/evaluations/x/evaluation.json"),
+    )
+    request = RegisterRequest(
+        run=run,
+        training=TrainingResult(
+            job_name=f"{run.job_name}-t0", model_uri=f"s3://{artifacts}/models/{DATASET}/m/model.tar.gz"
+        ),
+        gate=gate,
+        execution_id="arn:aws:states:us-east-1:123456789012:execution:tumor-classifier-dev-training:exec-1",
+        code_version="abc123",
+        image_uri="683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+        source_dir_uri="s3://assets/sourcedir.tar.gz",
+    )
+    registration = register(ModelPackages(sagemaker), request, group, lake.config.settings.model_approval)
+    described = sagemaker.describe_model_package(ModelPackageName=registration.model_package_arn)
+    assert described["ModelApprovalStatus"] == "Approved"  # dev auto-approves
+    metadata = described["CustomerMetadataProperties"]
+    assert metadata["data_version"] == "v1"
+    assert metadata["data_version_id"] == run.data_version.version_id
+    assert metadata["code_version"] == "abc123"
+    assert metadata["execution_id"] == request.execution_id
+    assert json.loads(metadata["hyperparameters"])["num_round"] == "200"
+    assert described["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == run.evaluation_uri
+    assert sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
