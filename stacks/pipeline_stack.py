@@ -13,7 +13,7 @@ from constructs import Construct
 
 from mlops import names
 from mlops.config import ProjectConfig
-from stacks import packaging
+from stacks import images, packaging
 from stacks.common import StackSettings
 from stacks.constructs.encryption import EncryptionKey, EncryptionKeyProps
 from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
@@ -122,12 +122,8 @@ class PipelineStack(Stack):
 
 def training_image_uri(config: ProjectConfig) -> str:
     """The framework image, resolved offline from the SDK's bundled table at synth time."""
-    from sagemaker.core import image_uris
-
-    uri: str = image_uris.retrieve(
+    return images.training_image_uri(
         config.training.framework,
-        region=config.settings.region,
-        version=config.training.framework_version,
-        instance_type=config.training.instance_type,
+        config.training.framework_version,
+        config.settings.region,
     )
-    return uri
