@@ -53,14 +53,8 @@ from mlops.config import LambdaConfig
 from stacks.common import log_retention
 from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
 from stacks.constructs.python_function import ManagedLayer, PythonFunction, PythonFunctionProps
+from stacks.constructs.workflow import lambda_step, notify_and_fail
 from stacks.nag import acknowledge_map_runs, acknowledge_wildcard_resource
-
-TRANSIENT_LAMBDA_ERRORS = [
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,54 +166,14 @@ class Ingestion(Construct):
         props.bus.grant_put_events_to(conclude)
 
     def _state_machine(self, props: IngestionProps) -> sfn.StateMachine:
-        def invoke(
-            name: str,
-            fn: PythonFunction,
-            payload: sfn.TaskInput | None = None,
-            result_path: str | None = None,
-            input_path: str | None = None,
-        ) -> tasks.LambdaInvoke:
-            task = tasks.LambdaInvoke(
-                self,
-                name,
-                lambda_function=fn.function,
-                payload=payload,
-                payload_response_only=True,
-                input_path=input_path,
-                result_path=result_path,
-                retry_on_service_exceptions=False,
-            )
-            task.add_retry(
-                errors=TRANSIENT_LAMBDA_ERRORS,
-                interval=Duration.seconds(2),
-                max_attempts=4,
-                backoff_rate=2,
-                jitter_strategy=sfn.JitterType.FULL,
-            )
-            return task
 
-        notify_failure = tasks.SnsPublish(
-            self,
-            "NotifyFailure",
-            topic=props.topic,
-            subject="Ingestion failed",
-            message=sfn.TaskInput.from_object(
-                {
-                    "execution": sfn.JsonPath.execution_id,
-                    "error": sfn.JsonPath.string_at("$.failure.Error"),
-                    "cause": sfn.JsonPath.string_at("$.failure.Cause"),
-                }
-            ),
-            result_path=sfn.JsonPath.DISCARD,
-        ).next(sfn.Fail(self, "IngestionFailed", error_path="$.failure.Error", cause_path="$.failure.Cause"))
+        notify_failure = notify_and_fail(self, props.topic, subject="Ingestion failed", fail_id="IngestionFailed")
 
-        # input_path, not payload=TaskInput.from_json_path_at(...): with payload_response_only CDK
-        # renders that as `"Parameters": "$.event"`, a literal string (aws/aws-cdk#34260).
-        plan = invoke("PlanUpload", self.plan_fn, result_path="$.plan", input_path="$.event")
+        plan = lambda_step(self, "PlanUpload", self.plan_fn.function, input_path="$.event", result_path="$.plan")
         plan.add_catch(notify_failure, result_path="$.failure")
         plan_step = sfn.Pass(self, "KeepEvent", parameters={"event.$": "$"}).next(plan)
 
-        validate = invoke("ValidateObject", self.validate_fn)
+        validate = lambda_step(self, "ValidateObject", self.validate_fn.function)
         validate_all = sfn.DistributedMap(
             self,
             "ValidateObjects",
@@ -237,13 +191,14 @@ class Ingestion(Construct):
         validate_all.item_processor(validate)
         validate_all.add_catch(notify_failure, result_path="$.failure")
 
-        conclude = invoke(
+        conclude = lambda_step(
+            self,
             "Conclude",
-            self.conclude_fn,
-            sfn.TaskInput.from_object(
+            self.conclude_fn.function,
+            payload=sfn.TaskInput.from_object(
                 {"plan": sfn.JsonPath.object_at("$.plan"), "results": sfn.JsonPath.list_at("$.results.items")}
             ),
-            "$.outcome",
+            result_path="$.outcome",
         )
         conclude.add_catch(notify_failure, result_path="$.failure")
 

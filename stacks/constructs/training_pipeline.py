@@ -31,7 +31,6 @@ from mlops.pipeline.resolve import EVALUATIONS, MODELS, RUNS
 from stacks import packaging
 from stacks.common import log_retention
 from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
-from stacks.constructs.ingestion import TRANSIENT_LAMBDA_ERRORS
 from stacks.constructs.python_function import PythonFunction, PythonFunctionProps
 from stacks.constructs.sagemaker_job_states import (
     SYNC_RULES,
@@ -40,6 +39,7 @@ from stacks.constructs.sagemaker_job_states import (
     sync_job_state,
     training_job_parameters,
 )
+from stacks.constructs.workflow import lambda_step, notify_and_fail
 from stacks.nag import acknowledge_wildcard_resource
 
 
@@ -191,23 +191,9 @@ class TrainingPipeline(Construct):
     def _invoke(
         self, name: str, fn: PythonFunction, payload: Mapping[str, object], result_path: str
     ) -> tasks.LambdaInvoke:
-        task = tasks.LambdaInvoke(
-            self,
-            name,
-            lambda_function=fn.function,
-            payload=sfn.TaskInput.from_object(dict(payload)),
-            payload_response_only=True,
-            result_path=result_path,
-            retry_on_service_exceptions=False,
+        return lambda_step(
+            self, name, fn.function, payload=sfn.TaskInput.from_object(dict(payload)), result_path=result_path
         )
-        task.add_retry(
-            errors=TRANSIENT_LAMBDA_ERRORS,
-            interval=Duration.seconds(2),
-            max_attempts=4,
-            backoff_rate=2,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
-        return task
 
     def _train(self, props: TrainingPipelineProps) -> sfn.CustomState:
         return sync_job_state(
@@ -255,20 +241,7 @@ class TrainingPipeline(Construct):
         )
 
     def _state_machine(self, props: TrainingPipelineProps) -> sfn.StateMachine:
-        notify_failure = tasks.SnsPublish(
-            self,
-            "NotifyFailure",
-            topic=props.topic,
-            subject="Training failed",
-            message=sfn.TaskInput.from_object(
-                {
-                    "execution": sfn.JsonPath.execution_id,
-                    "error": sfn.JsonPath.string_at("$.failure.Error"),
-                    "cause": sfn.JsonPath.string_at("$.failure.Cause"),
-                }
-            ),
-            result_path=sfn.JsonPath.DISCARD,
-        ).next(sfn.Fail(self, "TrainingFailed", error_path="$.failure.Error", cause_path="$.failure.Cause"))
+        notify_failure = notify_and_fail(self, props.topic, subject="Training failed", fail_id="TrainingFailed")
 
         resolve = self._invoke(
             "ResolveDataVersion",

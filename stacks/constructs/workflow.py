@@ -1,0 +1,68 @@
+"""Steps every workflow of the platform builds the same way."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+TRANSIENT_LAMBDA_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+
+
+def lambda_step(
+    scope: Construct,
+    name: str,
+    function: lambda_.IFunction,
+    *,
+    payload: sfn.TaskInput | None = None,
+    input_path: str | None = None,
+    result_path: str | None = None,
+) -> tasks.LambdaInvoke:
+    """Invoke a function and return its payload; transient Lambda errors retry with jittered
+    backoff. Never pass `payload=TaskInput.from_json_path_at(...)`: with payload_response_only
+    CDK renders it as a literal string (aws/aws-cdk#34260); use `input_path` instead."""
+    task = tasks.LambdaInvoke(
+        scope,
+        name,
+        lambda_function=function,
+        payload=payload,
+        payload_response_only=True,
+        input_path=input_path,
+        result_path=result_path,
+        retry_on_service_exceptions=False,
+    )
+    task.add_retry(
+        errors=TRANSIENT_LAMBDA_ERRORS,
+        interval=Duration.seconds(2),
+        max_attempts=4,
+        backoff_rate=2,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    return task
+
+
+def notify_and_fail(scope: Construct, topic: sns.ITopic, *, subject: str, fail_id: str) -> sfn.Chain:
+    """The target of every Catch (with `result_path="$.failure"`): publish the execution, error
+    and cause, then end in a Fail state that carries the same error and cause."""
+    return tasks.SnsPublish(
+        scope,
+        "NotifyFailure",
+        topic=topic,
+        subject=subject,
+        message=sfn.TaskInput.from_object(
+            {
+                "execution": sfn.JsonPath.execution_id,
+                "error": sfn.JsonPath.string_at("$.failure.Error"),
+                "cause": sfn.JsonPath.string_at("$.failure.Cause"),
+            }
+        ),
+        result_path=sfn.JsonPath.DISCARD,
+    ).next(sfn.Fail(scope, fail_id, error_path="$.failure.Error", cause_path="$.failure.Cause"))
