@@ -4,9 +4,8 @@ SageMaker channels read the *current* version of an S3 key and cannot pin an obj
 so the step checks that every object of the data version is still the current version of its
 key and fails (rather than train on other bytes) when one was overwritten since.
 
-The champion's metrics are not looked up yet: `champion_metrics` is always None, so the gate
-applies its absolute threshold only. Looking the champion up needs `sagemaker:ListModelPackages`,
-which has no resource-level scoping; it arrives with the model-approval flow.
+The champion (the newest approved model package of the dataset's group) is looked up here, once
+per run, so the gate compares against the model that was champion when the run started.
 """
 
 from __future__ import annotations
@@ -18,11 +17,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlops import names
 from mlops.adapters.s3 import ObjectStore
 from mlops.config import ProjectConfig
 from mlops.errors import MlopsError
 from mlops.ingest.manifest import Manifest
 from mlops.registry.data_versions import DataVersionRecord, DataVersionRegistry
+from mlops.registry.model_packages import Champion, ModelPackages
 
 #: SageMaker job names: at most 63 characters of [a-zA-Z0-9-]; the state machine appends
 #: "-t<retry>" / "-e<retry>", so the base keeps room for that.
@@ -67,6 +68,7 @@ class TrainingRun(BaseModel):
     evaluation_prefix: str
     evaluation_uri: str
     champion_metrics: dict[str, float] | None = None
+    champion: Champion | None = None
 
 
 def job_name(prefix: str, execution_name: str) -> str:
@@ -95,9 +97,15 @@ def merge_hyperparameters(
 
 class RunResolver:
     def __init__(
-        self, config: ProjectConfig, registry: DataVersionRegistry, store: ObjectStore, artifacts_bucket: str
+        self,
+        config: ProjectConfig,
+        registry: DataVersionRegistry,
+        store: ObjectStore,
+        artifacts_bucket: str,
+        packages: ModelPackages,
     ) -> None:
         self._config = config
+        self._packages = packages
         self._registry = registry
         self._store = store
         self._artifacts = artifacts_bucket
@@ -122,6 +130,7 @@ class RunResolver:
         run_key = f"{RUNS}{name}/train.manifest"
         self._store.put_json(self._artifacts, run_key, sagemaker_manifest)
         evaluation_prefix = f"s3://{self._artifacts}/{EVALUATIONS}{name}"
+        champion = self._packages.champion(names.model_package_group(self._config, request.dataset))
         return TrainingRun(
             dataset=request.dataset,
             data_version=record,
@@ -134,7 +143,8 @@ class RunResolver:
             checkpoint_uri=f"s3://{self._artifacts}/{CHECKPOINTS}{name}/",
             evaluation_prefix=evaluation_prefix,
             evaluation_uri=f"{evaluation_prefix}/evaluation.json",
-            champion_metrics=None,
+            champion_metrics=champion.metrics if champion else None,
+            champion=champion,
         )
 
 

@@ -13,6 +13,9 @@ from mlops.adapters.s3 import ObjectStore
 from mlops.config import QualityGateConfig
 from mlops.pipeline.gate import decide, metrics_from_evaluation
 from mlops.pipeline.resolve import TrainingRun, split_s3_uri
+from mlops.registry.model_packages import ModelPackages
+
+__all__ = ["ModelPackages", "register", "run_gate"]
 
 
 class GateRequest(BaseModel):
@@ -64,17 +67,6 @@ class Registration(BaseModel):
     model_package_arn: str
     model_package_group: str
     approval_status: str
-
-
-class ModelPackages:
-    """SageMaker model registry access."""
-
-    def __init__(self, client: Any) -> None:
-        self._sagemaker = client
-
-    def create(self, request: dict[str, Any]) -> str:
-        arn: str = self._sagemaker.create_model_package(**request)["ModelPackageArn"]
-        return arn
 
 
 def model_package_request(

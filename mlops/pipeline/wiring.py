@@ -9,9 +9,10 @@ from pydantic import BaseModel
 
 from mlops import names, runtime
 from mlops.adapters.s3 import ObjectStore
+from mlops.pipeline.records import RunRecords
 from mlops.pipeline.resolve import RunResolver
-from mlops.pipeline.steps import ModelPackages
 from mlops.registry.data_versions import DataVersionRegistry
+from mlops.registry.model_packages import ModelPackages
 
 
 class ResolveSettings(BaseModel):
@@ -27,6 +28,7 @@ def resolver() -> RunResolver:
         DataVersionRegistry(boto3.client("dynamodb"), settings.registry_table),
         ObjectStore(boto3.client("s3")),
         settings.artifacts_bucket,
+        model_packages(),
     )
 
 
@@ -42,3 +44,12 @@ def model_packages() -> ModelPackages:
 
 def model_package_group(dataset: str) -> str:
     return names.model_package_group(runtime.packaged_config(), dataset)
+
+
+class RecordSettings(BaseModel):
+    registry_table: str
+
+
+@functools.cache
+def run_records() -> RunRecords:
+    return RunRecords(boto3.client("dynamodb"), runtime.settings(RecordSettings).registry_table)

@@ -39,7 +39,7 @@ from stacks.constructs.sagemaker_job_states import (
     sync_job_state,
     training_job_parameters,
 )
-from stacks.constructs.workflow import lambda_step, notify_and_fail
+from stacks.constructs.workflow import lambda_step
 from stacks.nag import acknowledge_wildcard_resource
 
 
@@ -113,6 +113,12 @@ class TrainingPipeline(Construct):
         self.register_fn = function(
             "RegisterFunction", "pipeline_register", "Register a model package with metrics and lineage", {}
         )
+        self.record_fn = function(
+            "RecordFunction",
+            "pipeline_record",
+            "Record a training run (data version, code, hyperparameters, metrics, gate, cost, error)",
+            {"REGISTRY_TABLE": props.registry_table_name},
+        )
         self._grant_functions(props)
         self.state_machine = self._state_machine(props)
         self._grant_state_machine(props)
@@ -137,6 +143,17 @@ class TrainingPipeline(Construct):
             )
         )
 
+        # the champion: the newest approved package of the group (ListModelPackages has no resource scope)
+        resolve.add_to_policy(
+            iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"]),
+        )
+        Validations.of(resolve).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="sagemaker:ListModelPackages supports no resource-level permissions; it is read-only",
+            )
+        )
+
         grant_object_read(props.artifacts, self.gate_fn.role, EVALUATIONS)
         grant_key_use(props.artifacts_key, self.gate_fn.role, encrypt=False)
 
@@ -147,10 +164,20 @@ class TrainingPipeline(Construct):
         self.register_fn.role.add_to_policy(
             iam.PolicyStatement(actions=["sagemaker:CreateModelPackage"], resources=[*groups, *packages])
         )
+        resolve.add_to_policy(iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=packages))
         for arn in packages:
             acknowledge_wildcard_resource(
                 self.register_fn.role, arn, "registers new versions in its own model package group only"
             )
+            acknowledge_wildcard_resource(resolve, arn, "reads the champion's metrics from its own group only")
+
+        record = self.record_fn.role
+        record.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem"], resources=[self._arn("dynamodb", "table", props.registry_table_name)]
+            )
+        )
+        grant_key_use(props.data_key, record, encrypt=True)
 
     def _grant_state_machine(self, props: TrainingPipelineProps) -> None:
         role = self.state_machine.role
@@ -180,7 +207,7 @@ class TrainingPipeline(Construct):
         )
         # Publishing to a KMS-encrypted topic needs the key too (SnsPublish grants only sns:Publish).
         grant_key_use(props.data_key, role, encrypt=True)
-        for fn in (self.resolve_fn, self.gate_fn, self.register_fn):
+        for fn in (self.resolve_fn, self.gate_fn, self.register_fn, self.record_fn):
             acknowledge_wildcard_resource(
                 role, f"{fn.function.function_arn}:*", "invokes any published version of its own function"
             )
@@ -240,8 +267,62 @@ class TrainingPipeline(Construct):
             network_isolation=props.training.network_isolation,
         )
 
+    def _record(self, name: str, outcome: str) -> tasks.LambdaInvoke:
+        """The run record step (mlops/pipeline/records.py); its output is the execution's output."""
+        return self._invoke(
+            name,
+            self.record_fn,
+            {
+                "outcome": outcome,
+                "state.$": "$",
+                "execution_id.$": "$$.Execution.Id",
+                "execution_name.$": "$$.Execution.Name",
+                "started_at.$": "$$.Execution.StartTime",
+                "code_version": self.code_version,
+            },
+            "$.record",
+        )
+
+    def _notify(self, name: str, topic: sns.ITopic, subject: str) -> tasks.SnsPublish:
+        return tasks.SnsPublish(
+            self,
+            name,
+            topic=topic,
+            subject=subject,
+            # the whole run record: a Pass-built one on the unrecorded path has only outcome/error/cause
+            message=sfn.TaskInput.from_object(
+                {"execution": sfn.JsonPath.execution_id, "run": sfn.JsonPath.object_at("$.record")}
+            ),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+
+    def _failure_path(self, props: TrainingPipelineProps) -> sfn.IChainable:
+        """Every Catch lands here (with `$.failure`): record the run with a classified error, notify,
+        and fail with that error. If even the record step fails, the original error and the
+        record step's are both named in the cause."""
+        record = self._record("RecordFailure", "failed")
+        notify = self._notify("NotifyFailure", props.topic, "Training failed")
+        unrecorded = sfn.Pass(
+            self,
+            "RunNotRecorded",
+            parameters={
+                "outcome": "failed",
+                "error": "Mlops.RunNotRecorded",
+                "cause.$": (
+                    "States.Format('{}: {} (the run could not be recorded: {})', "
+                    "$.failure.Error, $.failure.Cause, $.record_failure.Cause)"
+                ),
+            },
+            result_path="$.record",
+        )
+        record.add_catch(unrecorded, result_path="$.record_failure")
+        fail = sfn.Fail(self, "TrainingFailed", error_path="$.record.error", cause_path="$.record.cause")
+        unrecorded.next(notify)
+        record.next(notify).next(fail)
+        return record
+
     def _state_machine(self, props: TrainingPipelineProps) -> sfn.StateMachine:
-        notify_failure = notify_and_fail(self, props.topic, subject="Training failed", fail_id="TrainingFailed")
+        failure = self._failure_path(props)
 
         resolve = self._invoke(
             "ResolveDataVersion",
@@ -278,46 +359,34 @@ class TrainingPipeline(Construct):
             },
             "$.registration",
         )
-        notify_registered = tasks.SnsPublish(
-            self,
-            "NotifyRegistered",
-            topic=props.topic,
-            subject="Model registered",
-            message=sfn.TaskInput.from_object(
-                {
-                    "execution": sfn.JsonPath.execution_id,
-                    "model_package_arn": sfn.JsonPath.string_at("$.registration.model_package_arn"),
-                    "approval_status": sfn.JsonPath.string_at("$.registration.approval_status"),
-                    "data_version": sfn.JsonPath.string_at("$.run.data_version.version_id"),
-                    "reason": sfn.JsonPath.string_at("$.gate.reason"),
-                }
-            ),
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        notify_rejected = tasks.SnsPublish(
-            self,
-            "NotifyRejected",
-            topic=props.topic,
-            subject="Model rejected by the quality gate",
-            message=sfn.TaskInput.from_object(
-                {
-                    "execution": sfn.JsonPath.execution_id,
-                    "reason": sfn.JsonPath.string_at("$.gate.reason"),
-                    "data_version": sfn.JsonPath.string_at("$.run.data_version.version_id"),
-                }
-            ),
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        for step in (resolve, train, evaluate, gate, register, notify_registered, notify_rejected):
-            step.add_catch(notify_failure, result_path="$.failure")
+        record_registered = self._record("RecordRegistered", "registered")
+        record_rejected = self._record("RecordRejected", "rejected")
+        notify_registered = self._notify("NotifyRegistered", props.topic, "Model registered")
+        notify_rejected = self._notify("NotifyRejected", props.topic, "Model rejected by the quality gate")
+        for step in (
+            resolve,
+            train,
+            evaluate,
+            gate,
+            register,
+            record_registered,
+            record_rejected,
+            notify_registered,
+            notify_rejected,
+        ):
+            step.add_catch(failure, result_path="$.failure")
 
         verdict = (
             sfn.Choice(self, "GateVerdict")
             .when(
                 sfn.Condition.boolean_equals("$.gate.passed", True),
-                register.next(notify_registered).next(sfn.Succeed(self, "Registered")),
+                register.next(record_registered)
+                .next(notify_registered)
+                .next(sfn.Succeed(self, "Registered", output_path="$.record")),
             )
-            .otherwise(notify_rejected.next(sfn.Succeed(self, "Rejected")))
+            .otherwise(
+                record_rejected.next(notify_rejected).next(sfn.Succeed(self, "Rejected", output_path="$.record"))
+            )
         )
         definition = resolve.next(train).next(evaluate).next(gate).next(verdict)
 

@@ -46,23 +46,52 @@ def test_the_workflow_runs_resolve_train_evaluate_gate_register_notify(dev: Synt
     verdict = s["GateVerdict"]
     assert verdict["Type"] == "Choice"
     assert verdict["Choices"] == [{"Variable": "$.gate.passed", "BooleanEquals": True, "Next": "RegisterModel"}]
-    assert verdict["Default"] == "NotifyRejected"
-    assert s["RegisterModel"]["Next"] == "NotifyRegistered"
+    assert verdict["Default"] == "RecordRejected"
+    assert s["RegisterModel"]["Next"] == "RecordRegistered"
+    assert s["RecordRegistered"]["Next"] == "NotifyRegistered"
     assert s["NotifyRegistered"]["Next"] == "Registered"
+    assert s["RecordRejected"]["Next"] == "NotifyRejected"
     assert s["NotifyRejected"]["Next"] == "Rejected"
-    assert s["Registered"]["Type"] == s["Rejected"]["Type"] == "Succeed"
+    for end in ("Registered", "Rejected"):
+        # the execution's output is the run record
+        assert s[end] == {"Type": "Succeed", "OutputPath": "$.record"}
+    assert s["RecordFailure"]["Next"] == "NotifyFailure"
     assert s["NotifyFailure"]["Next"] == "TrainingFailed"
-    assert s["TrainingFailed"] == {"Type": "Fail", "ErrorPath": "$.failure.Error", "CausePath": "$.failure.Cause"}
+    # the error is the record step's classification, never a re-raised States.* name
+    assert s["TrainingFailed"] == {"Type": "Fail", "ErrorPath": "$.record.error", "CausePath": "$.record.cause"}
 
 
-def test_every_task_is_caught_to_the_notify_and_fail_path(dev: Synthesized) -> None:
+def test_every_task_is_caught_to_the_record_notify_and_fail_path(dev: Synthesized) -> None:
     tasks = {name: state for name, state in states(dev).items() if state["Type"] == "Task"}
     assert {"ResolveDataVersion", "Train", "Evaluate", "QualityGate", "RegisterModel"} <= set(tasks)
     for name, task in tasks.items():
-        if name == "NotifyFailure":
+        if name in {"NotifyFailure", "RecordFailure"}:
             continue
-        assert task["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "NotifyFailure"}]
+        assert task["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "RecordFailure"}]
         assert isinstance(task["Parameters"], dict), name
+    # a failing record step still notifies and fails, naming both errors
+    assert tasks["RecordFailure"]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.record_failure", "Next": "RunNotRecorded"}
+    ]
+    unrecorded = states(dev)["RunNotRecorded"]
+    assert unrecorded["Next"] == "NotifyFailure" and unrecorded["ResultPath"] == "$.record"
+    assert unrecorded["Parameters"]["error"] == "Mlops.RunNotRecorded"
+    assert "NotifyFailure" not in {c["Next"] for c in tasks["NotifyFailure"].get("Catch", [])}
+
+
+def test_every_path_records_the_run_with_the_execution_context(dev: Synthesized) -> None:
+    s = states(dev)
+    for name, outcome in (
+        ("RecordRegistered", "registered"),
+        ("RecordRejected", "rejected"),
+        ("RecordFailure", "failed"),
+    ):
+        params = s[name]["Parameters"]["Payload"] if "Payload" in s[name]["Parameters"] else s[name]["Parameters"]
+        assert params["outcome"] == outcome
+        assert params["state.$"] == "$"
+        assert params["started_at.$"] == "$$.Execution.StartTime"
+        assert params["execution_name.$"] == "$$.Execution.Name"
+        assert s[name]["ResultPath"] == "$.record"
 
 
 def test_sagemaker_jobs_run_synchronously_and_retry_capacity_errors_with_backoff(dev: Synthesized) -> None:
@@ -74,7 +103,7 @@ def test_sagemaker_jobs_run_synchronously_and_retry_capacity_errors_with_backoff
         assert "SageMaker.AmazonSageMakerException" in retry["ErrorEquals"]
         assert "SageMaker.ResourceLimitExceededException" in retry["ErrorEquals"]
         assert retry["BackoffRate"] >= 2 and retry["MaxAttempts"] >= 2 and retry["IntervalSeconds"] >= 10
-    for name in ("ResolveDataVersion", "QualityGate", "RegisterModel"):
+    for name in ("ResolveDataVersion", "QualityGate", "RegisterModel", "RecordRegistered", "RecordFailure"):
         assert any("Lambda.ServiceException" in r["ErrorEquals"] for r in s[name]["Retry"]), name
 
 
@@ -185,6 +214,8 @@ def test_sagemaker_job_actions_are_scoped_to_the_project_prefix(dev: Synthesized
             if not any(a.startswith("sagemaker:") for a in _actions(statement)):
                 continue
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            if [a for a in _actions(statement) if a.startswith("sagemaker:")] == ["sagemaker:ListModelPackages"]:
+                continue  # no resource-level permissions exist for it (see below)
             for resource in resources:
                 assert resource != "*", (role, statement)
                 rendered = json.dumps(resource)
@@ -205,4 +236,24 @@ def test_functions_get_exact_grants(dev: Synthesized) -> None:
     assert not any(a.startswith(("s3:", "dynamodb:")) for a in register)
     resolve = [a for s in _role_statements(dev, "TrainingResolveFunction") for a in _actions(s)]
     assert {"dynamodb:GetItem", "dynamodb:Query", "s3:PutObject"} <= set(resolve)
+    assert {"sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage"} <= set(resolve)
     assert not any(a.startswith("dynamodb:Put") or a.startswith("dynamodb:Update") for a in resolve)
+    assert not any(
+        a.startswith("sagemaker:") and a not in {"sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage"}
+        for a in resolve
+    )
+    record = [a for s in _role_statements(dev, "TrainingRecordFunction") for a in _actions(s)]
+    assert "dynamodb:PutItem" in record
+    assert not any(a.startswith(("s3:", "sagemaker:", "dynamodb:Delete", "dynamodb:Update")) for a in record)
+
+
+def test_only_the_champion_listing_is_unscoped(dev: Synthesized) -> None:
+    """ListModelPackages has no resource-level permissions; every other SageMaker action is scoped."""
+    for statement in _role_statements(dev, "TrainingResolveFunction"):
+        if statement["Resource"] == "*":
+            # CDK merges it with X-Ray's (also resourceless) actions
+            assert set(_actions(statement)) <= {
+                "sagemaker:ListModelPackages",
+                "xray:PutTelemetryRecords",
+                "xray:PutTraceSegments",
+            }

@@ -12,10 +12,12 @@ import boto3
 import pytest
 
 from functions.pipeline_gate import handler as gate_handler
+from functions.pipeline_record import handler as record_handler
 from functions.pipeline_register import handler as register_handler
 from functions.pipeline_resolve import handler as resolve_handler
 from mlops import names, runtime
 from mlops.pipeline import wiring
+from mlops.pipeline.records import RunRecords
 from mlops.registry.data_versions import DataVersionNotFoundError
 from tests.datasets import csv_bytes, frame
 from tests.integration.conftest import ACCOUNT, DataLake
@@ -33,7 +35,7 @@ class Context:
 
 def _clear_caches() -> None:
     runtime.packaged_config.cache_clear()
-    for cached in (wiring.resolver, wiring.object_store, wiring.model_packages):
+    for cached in (wiring.resolver, wiring.object_store, wiring.model_packages, wiring.run_records):
         cached.cache_clear()
 
 
@@ -89,6 +91,56 @@ def test_resolve_gate_register_end_to_end(lake: DataLake, deployed: str) -> None
     registration = register_handler.handler(event, Context())
     assert registration["approval_status"] == lake.config.settings.model_approval
     assert ":model-package/" in registration["model_package_arn"]
+
+    state = {"dataset": DATASET, "run": run, "training": event["training"], "gate": gate, "registration": registration}
+    record = record_handler.handler(
+        {
+            "outcome": "registered",
+            "state": state,
+            "execution_id": event["execution_id"],
+            "execution_name": "exec-1",
+            "started_at": "2026-11-22T10:00:00.000Z",
+            "code_version": "abc",
+        },
+        Context(),
+    )
+    assert record["outcome"] == "registered" and record["data_version"] == "v1"
+    assert record["model_package_arn"] == registration["model_package_arn"]
+    assert record["billable_seconds"] == 30 and record["cost_usd"] > 0
+    [stored] = RunRecords(lake.ddb, lake.table).list(DATASET)
+    assert stored.model_dump(mode="json") == record
+    # the next run's resolve sees the registered (dev: approved) model as the champion
+    second = resolve_handler.handler(
+        {"request": {"dataset": DATASET}, "execution_name": "exec-2", "code": code}, Context()
+    )
+    assert second["champion_metrics"] == {"auc": 0.99}
+    assert second["champion"]["model_package_arn"] == registration["model_package_arn"]
+
+
+def test_a_failed_run_is_recorded_with_a_classified_error(lake: DataLake, deployed: str) -> None:
+    cause = {
+        "errorMessage": "breast-cancer@v7 is not a registered data version",
+        "errorType": "DataVersionNotFoundError",
+    }
+    record = record_handler.handler(
+        {
+            "outcome": "failed",
+            "state": {
+                "dataset": DATASET,
+                "data_version": "v7",
+                "failure": {"Error": "DataVersionNotFoundError", "Cause": json.dumps(cause)},
+            },
+            "execution_id": "arn:aws:states:us-east-1:123456789012:execution:m:exec-9",
+            "execution_name": "exec-9",
+            "started_at": "2026-11-22T10:00:00Z",
+            "code_version": "abc",
+        },
+        Context(),
+    )
+    assert record["error"] == "Mlops.DataVersionNotFound"
+    assert record["cause"] == cause["errorMessage"]
+    assert record["failed_step"] == "ResolveDataVersion"
+    assert RunRecords(lake.ddb, lake.table).get("exec-9").error == "Mlops.DataVersionNotFound"
 
 
 def test_resolve_of_an_unknown_version_raises_the_typed_error(lake: DataLake, deployed: str) -> None:

@@ -20,6 +20,7 @@ from mlops.pipeline.steps import (
     run_gate,
 )
 from mlops.registry.data_versions import DataVersionNotFoundError
+from mlops.registry.model_packages import ChampionMetricsError
 from tests.datasets import csv_bytes, frame
 from tests.integration.conftest import ACCOUNT, DataLake
 
@@ -41,7 +42,7 @@ def accepted_version(lake: DataLake, key: str = f"incoming/{DATASET}/day-1.csv",
 
 
 def resolver(lake: DataLake, artifacts: str) -> RunResolver:
-    return RunResolver(lake.config, lake.registry, lake.store, artifacts)
+    return RunResolver(lake.config, lake.registry, lake.store, artifacts, ModelPackages(boto3.client("sagemaker")))
 
 
 def test_resolve_the_latest_version_writes_a_sagemaker_manifest(lake: DataLake, artifacts: str) -> None:
@@ -148,3 +149,50 @@ def test_register_creates_a_model_package_with_lineage(lake: DataLake, artifacts
     assert json.loads(metadata["hyperparameters"])["num_round"] == "200"
     assert described["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == run.evaluation_uri
     assert sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
+
+
+def _package(sagemaker: object, group: str, auc: float, approval: str) -> str:
+    arn: str = sagemaker.create_model_package(  # type: ignore[attr-defined]
+        ModelPackageGroupName=group,
+        ModelApprovalStatus=approval,
+        InferenceSpecification={
+            "Containers": [{"Image": "img", "ModelDataUrl": "s3://b/model.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        CustomerMetadataProperties={"metrics": json.dumps({"auc": auc, "accuracy": 0.9})},
+    )["ModelPackageArn"]
+    return arn
+
+
+def test_the_champion_is_the_newest_approved_package(lake: DataLake, artifacts: str) -> None:
+    accepted_version(lake)
+    sagemaker = boto3.client("sagemaker")
+    group = names.model_package_group(lake.config, DATASET)
+    sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    request = TrainingRequest(dataset=DATASET)
+    assert resolver(lake, artifacts).resolve(request, "no-champion-yet", CODE).champion is None
+    _package(sagemaker, group, 0.97, "Approved")
+    newest_approved = _package(sagemaker, group, 0.98, "Approved")
+    _package(sagemaker, group, 0.999, "PendingManualApproval")  # not approved: never the champion
+    run = resolver(lake, artifacts).resolve(request, "with-champion", CODE)
+    assert run.champion is not None and run.champion.model_package_arn == newest_approved
+    assert run.champion_metrics == {"auc": 0.98, "accuracy": 0.9}
+
+
+def test_a_champion_without_recorded_metrics_is_a_clear_error(lake: DataLake, artifacts: str) -> None:
+    accepted_version(lake)
+    sagemaker = boto3.client("sagemaker")
+    group = names.model_package_group(lake.config, DATASET)
+    sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    sagemaker.create_model_package(
+        ModelPackageGroupName=group,
+        ModelApprovalStatus="Approved",
+        InferenceSpecification={
+            "Containers": [{"Image": "img", "ModelDataUrl": "s3://b/model.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    )
+    with pytest.raises(ChampionMetricsError, match="no 'metrics'"):
+        resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET), "bad-champion", CODE)

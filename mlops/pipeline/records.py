@@ -1,0 +1,292 @@
+"""Run records: what every training execution did, whatever its outcome.
+
+The state machine's last Lambda step on every path (registered, rejected by the gate, failed)
+turns the execution's state into a `RunRecord` and stores it in the registry table:
+
+  pk = "RUN#<execution name>"   sk = "RUN"          the record (JSON in `record`)
+  gsi1pk = "RUNS#<dataset>"     gsi1sk = "<started at>#<execution name>"   runs of a dataset by time
+
+Failures are classified here into one clear error name and cause (the execution then fails
+with them): a SageMaker job's `FailureReason` instead of its whole Describe output, the
+`error_name` of our own typed errors instead of a Python class name, and `Mlops.<Step>Failed`
+for the interpreter's own `States.*` errors (a Fail state may not re-raise those).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mlops.config import TrainingConfig
+from mlops.errors import MlopsError
+from mlops.pipeline import cost as pricing
+from mlops.pipeline.cost import CostEstimate
+from mlops.pipeline.errors import UnknownInstanceTypeError
+
+Outcome = Literal["registered", "rejected", "failed"]
+RUN_PK = "RUN#"
+RUN_SK = "RUN"
+RUNS_INDEX = "gsi1"
+CAUSE_LIMIT = 4000
+
+#: the workflow's steps in order, with the state key each one adds
+STEPS = (
+    ("ResolveDataVersion", "run"),
+    ("Train", "training"),
+    ("Evaluate", "evaluation"),
+    ("QualityGate", "gate"),
+)
+
+
+class RunNotFoundError(MlopsError):
+    error_name = "Mlops.RunNotFound"
+
+
+class RecordRequest(BaseModel):
+    """What the state machine passes to the record step."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    outcome: Outcome
+    state: dict[str, Any]
+    execution_id: str
+    execution_name: str
+    started_at: datetime
+    code_version: str
+
+
+class GateSummary(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    passed: bool | None = None
+    reason: str | None = None
+
+
+class RunRecord(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    execution_arn: str
+    execution_name: str
+    dataset: str
+    outcome: Outcome
+    started_at: datetime
+    finished_at: datetime
+    data_version: str | None = None
+    data_version_id: str | None = None
+    code_version: str
+    hyperparameters: dict[str, str] = Field(default_factory=dict)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    gate: GateSummary = GateSummary()
+    champion_model_package_arn: str | None = None
+    champion_metrics: dict[str, float] | None = None
+    model_package_arn: str | None = None
+    approval_status: str | None = None
+    training_job: str | None = None
+    instance_type: str
+    instance_count: int
+    spot: bool
+    training_seconds: int | None = None
+    billable_seconds: int | None = None
+    cost: CostEstimate | None = None
+    #: what the training job cost at list price (billable seconds), None when not known
+    cost_usd: float | None = None
+    failed_step: str | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Failure classification
+
+
+def _subclasses(cls: type[MlopsError]) -> Iterator[type[MlopsError]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def known_error_names() -> dict[str, str]:
+    """Python class name (what Lambda reports as the error) -> our Step Functions error name."""
+    # the modules whose errors the pipeline's handlers raise
+    import mlops.pipeline.errors
+    import mlops.pipeline.resolve
+    import mlops.registry.data_versions
+    import mlops.registry.model_packages  # noqa: F401
+
+    names = {cls.__name__: cls.error_name for cls in _subclasses(MlopsError)}
+    names["ValidationError"] = "Mlops.InvalidRequest"  # pydantic: a malformed execution input
+    return names
+
+
+def failed_step(state: Mapping[str, Any], outcome: Outcome) -> str:
+    for step, key in STEPS:
+        if key not in state:
+            return step
+    gate = state.get("gate") or {}
+    if gate.get("passed") and "registration" not in state:
+        return "RegisterModel"
+    return "NotifyRegistered" if gate.get("passed") else "NotifyRejected"
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def classify(failure: Mapping[str, Any], step: str) -> tuple[str, str]:
+    """(error name, cause) for the `$.failure` a Catch put into the state."""
+    error = str(failure.get("Error") or "Mlops.UnknownFailure")
+    raw_cause = str(failure.get("Cause") or "")
+    detail = _json(raw_cause)
+    if error == "States.TaskFailed" and isinstance(detail, dict):
+        for kind, label, name in (
+            ("TrainingJob", "training", "Mlops.TrainingJobFailed"),
+            ("ProcessingJob", "evaluation", "Mlops.EvaluationJobFailed"),
+        ):
+            status = detail.get(f"{kind}Status")
+            if status:
+                job = detail.get(f"{kind}Name", "?")
+                reason = detail.get("FailureReason") or detail.get("ExitMessage") or "no reason given"
+                return name, f"{label} job {job} ended {status}: {reason}"[:CAUSE_LIMIT]
+    message = raw_cause
+    if isinstance(detail, dict) and "errorMessage" in detail:
+        message = str(detail["errorMessage"])
+    known = known_error_names()
+    if error in known:
+        return known[error], message[:CAUSE_LIMIT]
+    if error.startswith("States."):
+        kind = "TimedOut" if error == "States.Timeout" else "Failed"
+        return f"Mlops.{step}{kind}", f"{error}: {message}"[:CAUSE_LIMIT]
+    return error, message[:CAUSE_LIMIT]
+
+
+# --------------------------------------------------------------------------------------------
+# Building the record
+
+
+def _cost(training: TrainingConfig, billable: int | None, seconds: int | None) -> CostEstimate | None:
+    if billable is None:
+        return None
+    try:
+        return pricing.estimate(
+            training.instance_type,
+            training.instance_count,
+            training_seconds=float(seconds if seconds is not None else billable),
+            billable_seconds=float(billable),
+            spot=training.use_spot,
+        )
+    except UnknownInstanceTypeError:
+        return None
+
+
+def build_record(request: RecordRequest, training: TrainingConfig, *, now: datetime | None = None) -> RunRecord:
+    state = request.state
+    run = state.get("run") or {}
+    version = run.get("data_version") or {}
+    job = state.get("training") or {}
+    gate = state.get("gate") or {}
+    registration = state.get("registration") or {}
+    champion = run.get("champion") or {}
+    error = cause = step = None
+    if request.outcome == "failed":
+        step = failed_step(state, request.outcome)
+        error, cause = classify(state.get("failure") or {}, step)
+    billable = job.get("billable_seconds")
+    seconds = job.get("training_seconds")
+    estimate = _cost(training, billable, seconds)
+    sequence = version.get("sequence")
+    return RunRecord(
+        execution_arn=request.execution_id,
+        execution_name=request.execution_name,
+        dataset=str(run.get("dataset") or state.get("dataset") or "(none)"),
+        outcome=request.outcome,
+        started_at=request.started_at,
+        finished_at=now or datetime.now(UTC),
+        data_version=f"v{sequence}" if sequence else None,
+        data_version_id=version.get("version_id"),
+        code_version=request.code_version,
+        hyperparameters={str(k): str(v) for k, v in (run.get("hyperparameters") or {}).items()},
+        metrics={str(k): float(v) for k, v in (gate.get("metrics") or {}).items()},
+        gate=GateSummary(passed=gate.get("passed"), reason=gate.get("reason")),
+        champion_model_package_arn=champion.get("model_package_arn"),
+        champion_metrics=run.get("champion_metrics"),
+        model_package_arn=registration.get("model_package_arn"),
+        approval_status=registration.get("approval_status"),
+        training_job=job.get("job_name"),
+        instance_type=training.instance_type,
+        instance_count=training.instance_count,
+        spot=training.use_spot,
+        training_seconds=seconds,
+        billable_seconds=billable,
+        cost=estimate,
+        cost_usd=estimate.actual_usd if estimate else None,
+        failed_step=step,
+        error=error,
+        cause=cause,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Storage
+
+
+class RunRecords:
+    """Run records in the registry table."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._ddb = client
+        self._table = table
+
+    def put(self, record: RunRecord) -> None:
+        """Idempotent: a retried record step overwrites the same item."""
+        self._ddb.put_item(
+            TableName=self._table,
+            Item={
+                "pk": {"S": f"{RUN_PK}{record.execution_name}"},
+                "sk": {"S": RUN_SK},
+                "gsi1pk": {"S": f"RUNS#{record.dataset}"},
+                "gsi1sk": {"S": f"{record.started_at.isoformat()}#{record.execution_name}"},
+                "outcome": {"S": record.outcome},
+                "record": {"S": record.model_dump_json()},
+            },
+        )
+
+    def get(self, execution_name: str) -> RunRecord:
+        item = self._ddb.get_item(
+            TableName=self._table, Key={"pk": {"S": f"{RUN_PK}{execution_name}"}, "sk": {"S": RUN_SK}}
+        ).get("Item")
+        if not item:
+            raise RunNotFoundError(f"no run record for execution {execution_name!r}")
+        return RunRecord.model_validate_json(item["record"]["S"])
+
+    def find(self, execution_name: str) -> RunRecord | None:
+        try:
+            return self.get(execution_name)
+        except RunNotFoundError:
+            return None
+
+    def list(self, dataset: str, *, limit: int | None = None) -> list[RunRecord]:
+        """Newest first."""
+        records: list[RunRecord] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": RUNS_INDEX,
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"RUNS#{dataset}"}},
+            "ScanIndexForward": False,
+        }
+        while True:
+            page = self._ddb.query(**kwargs)
+            for item in page.get("Items", []):
+                records.append(RunRecord.model_validate_json(item["record"]["S"]))
+                if limit is not None and len(records) >= limit:
+                    return records
+            if "LastEvaluatedKey" not in page:
+                return records
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
