@@ -185,6 +185,13 @@ def _cost(training: TrainingConfig, billable: int | None, seconds: int | None) -
         return None
 
 
+def _failed_training_job(failure: Mapping[str, Any]) -> dict[str, Any] | None:
+    detail = _json(str(failure.get("Cause") or ""))
+    if failure.get("Error") == "States.TaskFailed" and isinstance(detail, dict) and "TrainingJobStatus" in detail:
+        return detail
+    return None
+
+
 def build_record(request: RecordRequest, training: TrainingConfig, *, now: datetime | None = None) -> RunRecord:
     state = request.state
     run = state.get("run") or {}
@@ -199,6 +206,12 @@ def build_record(request: RecordRequest, training: TrainingConfig, *, now: datet
         error, cause = classify(state.get("failure") or {}, step)
     billable = job.get("billable_seconds")
     seconds = job.get("training_seconds")
+    failed_job = _failed_training_job(state.get("failure") or {})
+    if not job and failed_job:
+        # SageMaker bills a failed job for the time it ran
+        job = {"job_name": failed_job.get("TrainingJobName")}
+        billable = failed_job.get("BillableTimeInSeconds")
+        seconds = failed_job.get("TrainingTimeInSeconds")
     estimate = _cost(training, billable, seconds)
     sequence = version.get("sequence")
     return RunRecord(
