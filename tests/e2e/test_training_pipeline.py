@@ -1,0 +1,254 @@
+"""The *deployed* training state machine, run by `mlops --local pipeline run` on the local cloud:
+moto's ASL interpreter, the real Lambda handlers from the deployed assets, and SageMaker training
+and processing jobs running the real `training/` code on the example data.
+
+Every path: registered (lineage back to the data version, the configured approval status),
+unknown data version, training script failure, a transient SageMaker error retried, gate
+rejection on the threshold and on a regression against the champion. Each run is recorded
+(`mlops pipeline runs`) and notified (an SQS queue subscribed to the notifications topic).
+The tests run in file order: the first registered model is the champion of the later ones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mlops import config as config_module
+from mlops import names
+from mlops.example_data import write_csv
+from mlops.local import faults
+from tests.e2e.conftest import REPO_ROOT, LocalCloud
+
+pytestmark = pytest.mark.e2e
+
+DATASET = "breast-cancer"
+CONFIG = config_module.load(REPO_ROOT / "mlops.yaml", "dev")
+#: a much weaker model than the configured one that still clears the absolute threshold
+REGRESSING = ["num_round=2", "max_depth=1", "eta=0.3"]
+#: a constant predictor (learning rate 0): AUC 0.5, far below the threshold
+USELESS = ["eta=0", "num_round=2"]
+
+
+@pytest.fixture(scope="module")
+def data_version(local_cloud: LocalCloud, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = write_csv(tmp_path_factory.mktemp("example") / "breast-cancer.csv")
+    result = local_cloud.mlops("--local", "data", "push", str(path), "-d", DATASET, "--wait", "--json")
+    pushed = json.loads(result.stdout)
+    assert pushed["verdict"] == "accepted", pushed
+    return str(pushed["version"])
+
+
+@pytest.fixture(scope="module")
+def notifications(local_cloud: LocalCloud) -> Iterator[Any]:
+    """Messages published to the notifications topic, through a subscribed queue."""
+    sqs, sns = local_cloud.client("sqs"), local_cloud.client("sns")
+    url = sqs.create_queue(QueueName="training-notifications")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = f"arn:aws:sns:{CONFIG.settings.region}:123456789012:{names.notifications_topic(CONFIG)}"
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+
+    def for_execution(execution_arn: str) -> list[dict[str, Any]]:
+        found = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+            if not batch:
+                break
+            for message in batch:
+                envelope = json.loads(message["Body"])
+                found.append({"subject": envelope.get("Subject"), "message": json.loads(envelope["Message"])})
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return [m for m in found if m["message"]["execution"] == execution_arn]
+
+    yield for_execution
+
+
+def run(cloud: LocalCloud, *arguments: str) -> tuple[int, dict[str, Any]]:
+    result = cloud.mlops(
+        "--local", "pipeline", "run", "-d", DATASET, "--wait", "--json", "--timeout", "300", *arguments, check=False
+    )
+    assert result.returncode in (0, 1), result.stderr[-4000:]
+    return result.returncode, json.loads(result.stdout)
+
+
+def overrides(items: list[str]) -> list[str]:
+    return [part for item in items for part in ("--set", item)]
+
+
+def history(cloud: LocalCloud, execution_arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = cloud.client("stepfunctions").get_execution_history(
+        executionArn=execution_arn, maxResults=1000
+    )["events"]
+    return events
+
+
+def test_unknown_data_version_fails_with_a_clear_error(local_cloud: LocalCloud, notifications: Any) -> None:
+    code, result = run(local_cloud, "--data-version", "v999")
+    assert code == 1
+    assert result["status"] == "FAILED" and result["outcome"] == "failed"
+    assert result["error"] == "Mlops.DataVersionNotFound"
+    assert "v999" in result["cause"]
+    assert result["model_package_arn"] is None
+    described = local_cloud.client("stepfunctions").describe_execution(executionArn=result["execution_arn"])
+    assert (described["error"], described["cause"]) == (result["error"], result["cause"])
+    [notice] = notifications(result["execution_arn"])
+    assert notice["subject"] == "Training failed"
+    assert notice["message"]["run"]["error"] == "Mlops.DataVersionNotFound"
+
+
+def test_a_run_registers_a_model_that_links_back_to_its_data_version(
+    local_cloud: LocalCloud, data_version: str, notifications: Any
+) -> None:
+    code, result = run(local_cloud, "--data-version", data_version)
+    assert code == 0, result
+    assert result["status"] == "SUCCEEDED" and result["outcome"] == "registered"
+    assert result["data_version"] == data_version
+    assert result["gate"]["passed"] is True and "no champion" in result["gate"]["reason"]
+    assert result["metrics"]["auc"] >= CONFIG.quality_gate.threshold
+    assert result["cost_usd"] > 0
+
+    sagemaker = local_cloud.client("sagemaker")
+    package = sagemaker.describe_model_package(ModelPackageName=result["model_package_arn"])
+    # registered with the approval status the environment's config asks for
+    assert package["ModelApprovalStatus"] == CONFIG.settings.model_approval == result["approval_status"]
+    metadata = package["CustomerMetadataProperties"]
+    record = result["record"]
+    assert metadata["data_version"] == data_version
+    assert metadata["data_version_id"] == record["data_version_id"]
+    assert metadata["execution_id"] == result["execution_arn"]
+    assert metadata["code_version"] == record["code_version"]
+    assert json.loads(metadata["metrics"]) == result["metrics"]
+    assert json.loads(metadata["hyperparameters"])["num_round"] == str(CONFIG.training.hyperparameters["num_round"])
+
+    # the model the package points at was really trained: a model.tar.gz in the artifacts bucket
+    model_url = package["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    bucket, key = model_url.removeprefix("s3://").split("/", 1)
+    assert local_cloud.client("s3").head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
+    training_job = sagemaker.describe_training_job(TrainingJobName=record["training_job"])
+    assert training_job["TrainingJobStatus"] == "Completed"
+    assert training_job["BillableTimeInSeconds"] == record["billable_seconds"] > 0
+
+    events = history(local_cloud, result["execution_arn"])
+    assert len(events) <= 60, len(events)
+    entered = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
+    assert entered == [
+        "ResolveDataVersion",
+        "Train",
+        "Evaluate",
+        "QualityGate",
+        "GateVerdict",
+        "RegisterModel",
+        "RecordRegistered",
+        "NotifyRegistered",
+        "Registered",
+    ]
+    [notice] = notifications(result["execution_arn"])
+    assert notice["subject"] == "Model registered"
+    assert notice["message"]["run"]["model_package_arn"] == result["model_package_arn"]
+
+
+def test_a_training_script_failure_is_caught_recorded_and_notified(
+    local_cloud: LocalCloud, data_version: str, notifications: Any
+) -> None:
+    result = local_cloud.mlops(
+        "--local",
+        "pipeline",
+        "run",
+        "-d",
+        DATASET,
+        "--data-version",
+        data_version,
+        "--set",
+        "num_round=0",
+        "--name",
+        "script-failure",
+        "--wait",
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr[-3000:]
+    # the live view's last frame and the summary
+    assert "Train" in result.stdout and "caught" in result.stdout
+    assert "Mlops.TrainingJobFailed" in result.stdout
+
+    status = json.loads(local_cloud.mlops("--local", "pipeline", "status", "script-failure", "--json").stdout)
+    assert status["status"] == "FAILED" and status["error"] == "Mlops.TrainingJobFailed"
+    assert "num_round" in status["cause"]  # the script's own failure reason, not a Describe dump
+    assert [s["name"] for s in status["states"]][-3:] == ["RecordFailure", "NotifyFailure", "TrainingFailed"]
+    assert next(s for s in status["states"] if s["name"] == "Train")["status"] == "caught"
+    assert status["record"]["failed_step"] == "Train" and status["record"]["billable_seconds"] > 0
+    [notice] = notifications(status["execution_arn"])
+    assert notice["subject"] == "Training failed" and "num_round" in notice["message"]["run"]["cause"]
+    packages = local_cloud.client("sagemaker").list_model_packages(
+        ModelPackageGroupName=names.model_package_group(CONFIG, DATASET)
+    )["ModelPackageSummaryList"]
+    assert len(packages) == 1  # nothing registered by the failed run
+
+
+def test_a_transient_sagemaker_error_is_retried_then_succeeds(local_cloud: LocalCloud, data_version: str) -> None:
+    faults.inject(
+        local_cloud.endpoint,
+        service="sagemaker",
+        operation="CreateTrainingJob",
+        code="ResourceLimitExceeded",
+        message="The account-level service limit 'ml.g5.xlarge for spot training job usage' is 0 Instances",
+        count=1,
+    )
+    code, result = run(local_cloud, "--data-version", data_version)
+    assert code == 0, result
+    assert result["outcome"] == "registered"
+    train = [e for e in history(local_cloud, result["execution_arn"]) if e["type"] in {"TaskScheduled", "TaskFailed"}]
+    scheduled = [json.loads(e["taskScheduledEventDetails"]["parameters"]) for e in train if e["type"] == "TaskScheduled"]
+    failed = [e["taskFailedEventDetails"]["error"] for e in train if e["type"] == "TaskFailed"]
+    assert failed == ["SageMaker.ResourceLimitExceededException"]
+    training_names = [p["TrainingJobName"] for p in scheduled if "TrainingJobName" in p]
+    assert [name[-3:] for name in training_names] == ["-t0", "-t1"]  # the retry never reuses a name
+    assert result["record"]["training_job"] == training_names[1]
+    assert faults.pending(local_cloud.endpoint) == []
+
+
+def test_the_gate_rejects_a_model_below_the_threshold(
+    local_cloud: LocalCloud, data_version: str, notifications: Any
+) -> None:
+    code, result = run(local_cloud, "--data-version", data_version, *overrides(USELESS))
+    assert code == 1
+    assert result["status"] == "SUCCEEDED" and result["outcome"] == "rejected"
+    assert result["gate"]["passed"] is False and "threshold" in result["gate"]["reason"]
+    assert result["metrics"]["auc"] < CONFIG.quality_gate.threshold
+    assert result["model_package_arn"] is None
+    [notice] = notifications(result["execution_arn"])
+    assert notice["subject"] == "Model rejected by the quality gate"
+
+
+def test_the_gate_rejects_a_regression_against_the_champion(local_cloud: LocalCloud, data_version: str) -> None:
+    packages_before = len(
+        local_cloud.client("sagemaker").list_model_packages(
+            ModelPackageGroupName=names.model_package_group(CONFIG, DATASET)
+        )["ModelPackageSummaryList"]
+    )
+    code, result = run(local_cloud, "--data-version", data_version, *overrides(REGRESSING))
+    assert code == 1
+    assert result["outcome"] == "rejected"
+    record = result["record"]
+    champion_auc = record["champion_metrics"]["auc"]
+    assert CONFIG.quality_gate.threshold <= result["metrics"]["auc"] < champion_auc - CONFIG.quality_gate.max_regression
+    assert "regresses" in result["gate"]["reason"]
+    assert record["champion_model_package_arn"].endswith(f"/{packages_before}")
+    packages_after = local_cloud.client("sagemaker").list_model_packages(
+        ModelPackageGroupName=names.model_package_group(CONFIG, DATASET)
+    )["ModelPackageSummaryList"]
+    assert len(packages_after) == packages_before
+
+
+def test_runs_are_listed_as_a_leaderboard(local_cloud: LocalCloud) -> None:
+    runs = json.loads(local_cloud.mlops("--local", "pipeline", "runs", "--json").stdout)
+    outcomes = [r["outcome"] for r in runs]
+    assert sorted(outcomes) == sorted(["failed", "registered", "failed", "registered", "rejected", "rejected"])
+    scored = [r["metrics"]["auc"] for r in runs if "auc" in r["metrics"]]
+    assert scored == sorted(scored, reverse=True)
+    assert outcomes[-2:] == ["failed", "failed"]
+    table = local_cloud.mlops("--local", "pipeline", "runs").stdout
+    assert "registered" in table and "Mlops.DataVersionNotFound" in table
+
