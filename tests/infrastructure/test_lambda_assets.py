@@ -14,13 +14,13 @@ from tests.infrastructure.conftest import Synthesized
 def function_assets(synth: Synthesized) -> dict[str, Path]:
     """Function name -> its asset directory in the cloud assembly."""
     assets = {}
-    template = synth.template(synth.stacks.data).to_json()
-    for resource in template["Resources"].values():
-        if resource["Type"] != "AWS::Lambda::Function":
-            continue
-        props = resource["Properties"]
-        asset_hash = props["Code"]["S3Key"].removesuffix(".zip")
-        assets[props["FunctionName"]] = (synth.outdir / f"asset.{asset_hash}", props["Handler"])
+    for stack in (synth.stacks.data, synth.stacks.pipeline):
+        for resource in synth.template(stack).to_json()["Resources"].values():
+            if resource["Type"] != "AWS::Lambda::Function":
+                continue
+            props = resource["Properties"]
+            asset_hash = props["Code"]["S3Key"].removesuffix(".zip")
+            assets[props["FunctionName"]] = (synth.outdir / f"asset.{asset_hash}", props["Handler"])
     return assets
 
 
@@ -44,7 +44,18 @@ def test_reserved_concurrency_comes_from_config(dev: Synthesized, prod: Synthesi
                 assert r["Properties"].get("ReservedConcurrentExecutions") == synth.config.lambdas.reserved_concurrency
 
 
-@pytest.mark.parametrize("package", ["ingest_plan", "ingest_validate", "ingest_conclude"])
+@pytest.mark.parametrize(
+    "package",
+    [
+        "ingest_plan",
+        "ingest_validate",
+        "ingest_conclude",
+        "pipeline_resolve",
+        "pipeline_gate",
+        "pipeline_register",
+        "pipeline_record",
+    ],
+)
 def test_asset_imports_its_handler_from_a_fresh_directory(dev: Synthesized, tmp_path: Path, package: str) -> None:
     name = f"{dev.config.prefix}-{package.replace('_', '-')}"
     asset_dir, handler = function_assets(dev)[name]
@@ -72,6 +83,14 @@ def test_asset_imports_its_handler_from_a_fresh_directory(dev: Synthesized, tmp_
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert Path(loaded["mlops"]).is_relative_to(fresh), "imported mlops from the repo, not from the asset"
     assert loaded["project"] == dev.config.project
+
+
+def test_registration_approval_comes_from_the_environment_config(dev: Synthesized, prod: Synthesized) -> None:
+    """The register function reads `settings.model_approval` from the config packaged with it."""
+    for synth, expected in ((dev, "Approved"), (prod, "PendingManualApproval")):
+        asset_dir, _ = function_assets(synth)[f"{synth.config.prefix}-pipeline-register"]
+        packaged = json.loads((asset_dir / "project_config.json").read_text())
+        assert packaged["settings"]["model_approval"] == synth.config.settings.model_approval == expected
 
 
 def test_asset_content_is_deterministic(tmp_path: Path) -> None:
