@@ -200,7 +200,9 @@ def test_a_transient_sagemaker_error_is_retried_then_succeeds(local_cloud: Local
     assert code == 0, result
     assert result["outcome"] == "registered"
     train = [e for e in history(local_cloud, result["execution_arn"]) if e["type"] in {"TaskScheduled", "TaskFailed"}]
-    scheduled = [json.loads(e["taskScheduledEventDetails"]["parameters"]) for e in train if e["type"] == "TaskScheduled"]
+    scheduled = [
+        json.loads(e["taskScheduledEventDetails"]["parameters"]) for e in train if e["type"] == "TaskScheduled"
+    ]
     failed = [e["taskFailedEventDetails"]["error"] for e in train if e["type"] == "TaskFailed"]
     assert failed == ["SageMaker.ResourceLimitExceededException"]
     training_names = [p["TrainingJobName"] for p in scheduled if "TrainingJobName" in p]
@@ -251,4 +253,3 @@ def test_runs_are_listed_as_a_leaderboard(local_cloud: LocalCloud) -> None:
     assert outcomes[-2:] == ["failed", "failed"]
     table = local_cloud.mlops("--local", "pipeline", "runs").stdout
     assert "registered" in table and "Mlops.DataVersionNotFound" in table
-
