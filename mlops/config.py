@@ -95,6 +95,14 @@ class DatasetConfig(_Model):
 # Training, quality gate, deployment, drift
 
 
+class VpcConfig(_Model):
+    """Run training and evaluation jobs in your VPC (private subnets with S3 access, e.g. a
+    gateway endpoint); with `training.network_isolation` the container has no network at all."""
+
+    subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(min_length=1, max_length=16)
+    security_group_ids: list[Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]] = Field(min_length=1, max_length=5)
+
+
 class TrainingConfig(_Model):
     framework: Literal["xgboost"] = "xgboost"
     framework_version: str = "1.7-1"
@@ -108,6 +116,7 @@ class TrainingConfig(_Model):
     max_wait_seconds: int | None = Field(default=None, ge=60)
     hyperparameters: dict[str, str | int | float | bool] = Field(default_factory=dict)
     network_isolation: bool = False
+    vpc: VpcConfig | None = None
 
 
 class MetricDirection(StrEnum):

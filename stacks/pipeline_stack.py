@@ -60,14 +60,17 @@ class PipelineStack(Stack):
                 noncurrent_version_expiration_days=config.data_lake.noncurrent_version_expiration_days,
             ),
         ).bucket
-        self.training_role = SageMakerRole(
+        training_role = SageMakerRole(
             self,
             "TrainingRole",
             props=SageMakerRoleProps(
                 description=f"{config.prefix}: SageMaker training and processing jobs",
                 log_group_prefix="/aws/sagemaker/TrainingJobs",
             ),
-        ).role
+        )
+        if config.training.vpc:
+            training_role.allow_vpc(config.training.vpc.subnet_ids, config.training.vpc.security_group_ids)
+        self.training_role = training_role.role
         # Training reads data versions and writes artifacts; nothing else.
         grant_object_read(data_lake, self.training_role, "incoming/")
         grant_object_read(data_lake, self.training_role, "versions/")

@@ -48,9 +48,17 @@ class JobSettings:
     key_arn: str
     tags: Mapping[str, str]
     network_isolation: bool
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
 
     def tag_list(self) -> list[dict[str, str]]:
         return [{"Key": key, "Value": value} for key, value in sorted(self.tags.items())]
+
+    def vpc(self) -> dict[str, object]:
+        """`{"VpcConfig": ...}` for jobs that run in the configured VPC, else nothing."""
+        if not self.subnet_ids:
+            return {}
+        return {"VpcConfig": {"Subnets": list(self.subnet_ids), "SecurityGroupIds": list(self.security_group_ids)}}
 
 
 def _volume(instance_type: str, key_arn: str) -> dict[str, object]:
@@ -86,6 +94,7 @@ def training_job_parameters(job: JobSettings, training: TrainingConfig, output_p
         },
         "StoppingCondition": stopping,
         "EnableNetworkIsolation": job.network_isolation,
+        **job.vpc(),
         "Tags": job.tag_list(),
     }
     if training.use_spot:
@@ -148,7 +157,7 @@ def evaluation_job_parameters(
             }
         },
         "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime_seconds},
-        "NetworkConfig": {"EnableNetworkIsolation": job.network_isolation},
+        "NetworkConfig": {"EnableNetworkIsolation": job.network_isolation, **job.vpc()},
         "Tags": job.tag_list(),
     }
 

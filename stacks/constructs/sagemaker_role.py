@@ -77,6 +77,51 @@ class SageMakerRole(Construct):
         Validations.of(self.role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",
-                reason="ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level scoping",
+                reason=(
+                    "ecr:GetAuthorizationToken, cloudwatch:PutMetricData and (jobs in a VPC) the EC2 Describe calls "
+                    "support no resource-level scoping"
+                ),
+            )
+        )
+
+    def allow_vpc(self, subnet_ids: list[str], security_group_ids: list[str]) -> None:
+        """What SageMaker needs to attach a job to the configured subnets and security groups:
+        network interfaces in them (scoped) and the resourceless EC2 describe calls."""
+        stack = Stack.of(self)
+
+        def ec2(resource: str, name: str) -> str:
+            return stack.format_arn(service="ec2", resource=resource, resource_name=name)
+
+        interfaces = ec2("network-interface", "*")
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="JobNetworkInterfaces",
+                actions=[
+                    "ec2:CreateNetworkInterface",
+                    "ec2:CreateNetworkInterfacePermission",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:DeleteNetworkInterfacePermission",
+                ],
+                resources=[
+                    interfaces,
+                    *(ec2("subnet", s) for s in subnet_ids),
+                    *(ec2("security-group", g) for g in security_group_ids),
+                ],
+            )
+        )
+        acknowledge_wildcard_resource(
+            self.role, interfaces, "SageMaker creates the job's network interfaces; their ids are not known ahead"
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DescribeJobNetwork",
+                actions=[
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeVpcs",
+                    "ec2:DescribeDhcpOptions",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeSecurityGroups",
+                ],
+                resources=["*"],
             )
         )

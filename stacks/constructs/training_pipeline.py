@@ -265,6 +265,8 @@ class TrainingPipeline(Construct):
             key_arn=props.artifacts_key.key_arn,
             tags=props.tags,
             network_isolation=props.training.network_isolation,
+            subnet_ids=tuple(props.training.vpc.subnet_ids) if props.training.vpc else (),
+            security_group_ids=tuple(props.training.vpc.security_group_ids) if props.training.vpc else (),
         )
 
     def _record(self, name: str, outcome: str) -> tasks.LambdaInvoke:

@@ -26,8 +26,8 @@ class Synthesized:
         return {stack.stack_name: Template.from_stack(stack) for stack in self.stacks.all()}
 
 
-def synthesize(environment: str, outdir: Path) -> Synthesized:
-    config = config_module.load(Path(__file__).resolve().parents[2] / "mlops.yaml", environment)
+def synthesize(environment: str, outdir: Path, config: ProjectConfig | None = None) -> Synthesized:
+    config = config or config_module.load(Path(__file__).resolve().parents[2] / "mlops.yaml", environment)
     app = App(outdir=str(outdir), context=app_builder.feature_flags())
     stacks = app_builder.build(app, config)
     app.synth()  # raises on any unacknowledged cdk-nag finding

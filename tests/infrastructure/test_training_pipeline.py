@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from mlops.config import VpcConfig
 from stacks import packaging
 from stacks.constructs.sagemaker_job_states import has_instance_storage
-from tests.infrastructure.conftest import Synthesized
+from tests.infrastructure.conftest import Synthesized, synthesize
 
 
 def _literal(value: Any) -> str:
@@ -257,3 +258,23 @@ def test_only_the_champion_listing_is_unscoped(dev: Synthesized) -> None:
                 "xray:PutTelemetryRecords",
                 "xray:PutTraceSegments",
             }
+
+
+def test_jobs_run_in_the_configured_vpc_with_scoped_network_interfaces(tmp_path: Path, dev: Synthesized) -> None:
+    vpc = VpcConfig(subnet_ids=["subnet-0123456789abcdef0"], security_group_ids=["sg-0123456789abcdef0"])
+    config = dev.config.model_copy(
+        update={"training": dev.config.training.model_copy(update={"vpc": vpc, "network_isolation": True})}
+    )
+    synth = synthesize("dev", tmp_path / "cdk-vpc", config)  # cdk-nag passes with the extra grants
+    expected = {"Subnets": vpc.subnet_ids, "SecurityGroupIds": vpc.security_group_ids}
+    s = states(synth)
+    assert s["Train"]["Parameters"]["VpcConfig"] == expected
+    assert s["Train"]["Parameters"]["EnableNetworkIsolation"] is True
+    assert s["Evaluate"]["Parameters"]["NetworkConfig"] == {"EnableNetworkIsolation": True, "VpcConfig": expected}
+    statements = _role_statements(synth, "TrainingRole")
+    [create] = [st for st in statements if "ec2:CreateNetworkInterface" in _actions(st)]
+    rendered = json.dumps(create["Resource"])
+    assert ":subnet/subnet-0123456789abcdef0" in rendered and ":security-group/sg-0123456789abcdef0" in rendered
+    # without a VPC, no EC2 permissions at all
+    assert "VpcConfig" not in states(dev)["Train"]["Parameters"]
+    assert not any(a.startswith("ec2:") for st in _role_statements(dev, "TrainingRole") for a in _actions(st))

@@ -44,6 +44,17 @@ def test_training_defaults_to_a_gpu_instance() -> None:
     assert config.TrainingConfig().instance_type == "ml.g5.xlarge"
 
 
+def test_training_vpc_needs_real_subnet_and_security_group_ids(document: dict) -> None:
+    ok = copy.deepcopy(document)
+    ok["training"]["vpc"] = {"subnet_ids": ["subnet-0abc1234"], "security_group_ids": ["sg-0abc1234"]}
+    assert config.resolve(ok, "dev").training.vpc == config.VpcConfig(
+        subnet_ids=["subnet-0abc1234"], security_group_ids=["sg-0abc1234"]
+    )
+    broken = copy.deepcopy(document)
+    broken["training"]["vpc"] = {"subnet_ids": ["vpc-123"], "security_group_ids": []}
+    assert {"training.vpc.subnet_ids.0", "training.vpc.security_group_ids"} <= set(problems_of(broken))
+
+
 def test_every_problem_is_listed_with_its_path(document: dict) -> None:
     broken = copy.deepcopy(document)
     broken["project"] = "Not A Slug"
