@@ -28,8 +28,10 @@ script that no input provides (e.g. `.../evaluate.py`) is taken from the reposit
 paths at the rewritten ones.
 
 Billable time equals training time: managed spot savings are not simulated locally.
+Inputs may be `S3Prefix` (every object under the prefix) or `ManifestFile` (the objects a
+SageMaker manifest lists, placed by their path relative to its `prefix`).
 Not modelled: the job's `Environment` (moto does not store it), File/Pipe/FastFile input
-modes (always File), `ManifestFile` inputs, distributed training, VPC and KMS settings.
+modes (always File), distributed training, VPC and KMS settings.
 """
 
 from __future__ import annotations
@@ -101,6 +103,38 @@ def download_prefix(s3: Any, uri: str, target: Path) -> int:
             s3.download_file(bucket, key, str(destination))
             count += 1
     return count
+
+
+def download_manifest(s3: Any, uri: str, target: Path) -> int:
+    """A SageMaker `ManifestFile` input: the JSON document at `uri` is
+    `[{"prefix": "s3://bucket/prefix/"}, "relative/key", ...]`; each `prefix + relative` lands at
+    `target/relative`, as SageMaker places them. How many."""
+    bucket, key = split_s3_uri(uri)
+    try:
+        document = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        prefix = document[0]["prefix"]
+        relatives = [str(item) for item in document[1:]]
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise ValueError(f"manifest {uri} is not a SageMaker manifest ([{{'prefix': ...}}, key, ...]): {exc}") from exc
+    target.mkdir(parents=True, exist_ok=True)
+    data_bucket, data_prefix = split_s3_uri(prefix)
+    for relative in relatives:
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            s3.download_file(data_bucket, f"{data_prefix}{relative}", str(destination))
+        except Exception as exc:
+            raise ValueError(
+                f"manifest {uri} lists s3://{data_bucket}/{data_prefix}{relative}, which cannot be read: {exc}"
+            ) from exc
+    return len(relatives)
+
+
+def download_input(s3: Any, uri: str, data_type: str, target: Path) -> int:
+    """One channel or processing input by its S3 data type (S3Prefix or ManifestFile)."""
+    if data_type == "ManifestFile":
+        return download_manifest(s3, uri, target)
+    return download_prefix(s3, uri, target)
 
 
 def upload_directory(s3: Any, directory: Path, uri: str) -> None:
@@ -215,7 +249,7 @@ def run_training_job(job: dict[str, Any], s3: Any, *, endpoint_url: str, region:
                 channel_name = channel["ChannelName"]
                 source = channel["DataSource"]["S3DataSource"]
                 local = input_dir / "data" / channel_name
-                download_prefix(s3, source["S3Uri"], local)
+                download_input(s3, source["S3Uri"], source.get("S3DataType", "S3Prefix"), local)
                 channels.append(channel_name)
                 env[f"SM_CHANNEL_{channel_name.upper()}"] = str(local)
             checkpoint_uri = (job.get("CheckpointConfig") or {}).get("S3Uri")
@@ -319,7 +353,9 @@ def run_processing_job(job: dict[str, Any], s3: Any, *, endpoint_url: str, regio
             for item in job.get("ProcessingInputs") or []:
                 source = item.get("S3Input")
                 if source:
-                    download_prefix(s3, source["S3Uri"], local_path(root, source["LocalPath"]))
+                    download_input(
+                        s3, source["S3Uri"], source.get("S3DataType", "S3Prefix"), local_path(root, source["LocalPath"])
+                    )
             for output in outputs:
                 local_path(root, output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
             command = _processing_command(job.get("AppSpecification") or {}, root)
