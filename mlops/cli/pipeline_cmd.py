@@ -128,6 +128,7 @@ def _print_result(result: RunResult, as_json: bool) -> None:
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:
+        console.print()
         console.print(_summary(result))
 
 
