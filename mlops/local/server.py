@@ -49,7 +49,10 @@ def install_plugins(endpoint_url: str) -> None:
 def _wsgi_app() -> Any:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return DomainDispatcherApplication(create_backend_app)
+    from mlops.local import faults
+
+    # `/_mlops/faults`: injected API faults (mlops.local.faults); everything else is moto
+    return faults.middleware(DomainDispatcherApplication(create_backend_app))
 
 
 def serve(host: str = DEFAULT_HOST, port: int = 4566, *, quiet: bool = False) -> None:

@@ -6,6 +6,7 @@ import io
 import json
 import tarfile
 import time
+import urllib.error
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +15,11 @@ from typing import Any
 import boto3
 import pandas as pd
 import pytest
+from botocore.exceptions import ClientError
 
 from mlops import example_data
-from mlops.local import process
+from mlops.local import faults, process
+from mlops.local.plugins.sagemaker import _MODELLED_ERRORS, step_functions_error
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -26,12 +29,20 @@ BUCKET = "local-sagemaker-test"
 EXECUTION_TIMEOUT_S = 120
 
 
+_LOGS: dict[str, Path] = {}
+
+
+def endpoint_log(endpoint: str) -> Path:
+    return _LOGS[endpoint]
+
+
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("server") / "server.log"
     port = process.free_port("localhost")
     url = process.endpoint_url("localhost", port)
     started = process.start("localhost", port, log, cwd=REPO_ROOT)
+    _LOGS[url] = log
     try:
         process.wait_until_answering(started, url, log, timeout=60)
         yield url
@@ -271,3 +282,126 @@ def test_request_response_returns_at_once_and_the_job_runs_on(endpoint: str, dat
         statuses.append(sagemaker.describe_training_job(TrainingJobName=job)["TrainingJobStatus"])
     assert statuses[0] == "InProgress"
     assert statuses[-1] == "Completed"
+
+
+def test_manifest_file_channels_place_each_listed_object_by_its_relative_key(
+    endpoint: str, data: dict[str, str], state_machine: str
+) -> None:
+    s3 = client(endpoint, "s3")
+    s3.copy_object(Bucket=BUCKET, Key="lake/day-1/a.csv", CopySource={"Bucket": BUCKET, "Key": "data/train/part-0.csv"})
+    s3.put_object(Bucket=BUCKET, Key="lake/day-2/unlisted.csv", Body=b"not,a,valid\nfile")  # must not be read
+    manifest = [{"prefix": f"s3://{BUCKET}/lake/"}, "day-1/a.csv"]
+    s3.put_object(Bucket=BUCKET, Key="runs/m/train.manifest", Body=json.dumps(manifest).encode())
+    machine = definition()
+    channel = machine["States"]["Train"]["Parameters"]["InputDataConfig"][0]["DataSource"]["S3DataSource"]
+    channel["S3DataType"] = "ManifestFile"
+    sfn = client(endpoint, "stepfunctions")
+    arn = sfn.create_state_machine(
+        name="local-sagemaker-manifest",
+        definition=json.dumps(machine),
+        roleArn="arn:aws:iam::123456789012:role/local-states",
+    )["stateMachineArn"]
+    job = f"mf-{uuid.uuid4().hex[:12]}"
+    payload = {
+        "job": job,
+        "train": f"s3://{BUCKET}/runs/m/train.manifest",
+        "test": data["test"],
+        "hyperparameters": {"num_round": "5"},
+    }
+    execution = run(endpoint, arn, payload)
+    assert execution["status"] == "SUCCEEDED", task_failure(endpoint, execution["executionArn"])
+
+    # a manifest naming a missing object fails the job with a reason that names it
+    s3.put_object(
+        Bucket=BUCKET, Key="runs/m/bad.manifest", Body=json.dumps([manifest[0], "day-9/missing.csv"]).encode()
+    )
+    payload = {**payload, "job": f"mf-{uuid.uuid4().hex[:12]}", "train": f"s3://{BUCKET}/runs/m/bad.manifest"}
+    execution = run(endpoint, arn, payload)
+    assert execution["status"] == "FAILED"
+    reason = json.loads(task_failure(endpoint, execution["executionArn"])["cause"])["FailureReason"]
+    assert "day-9/missing.csv" in reason and reason.startswith("ClientError: ")
+
+
+def test_an_injected_fault_fails_the_api_call_then_clears(endpoint: str, data: dict[str, str]) -> None:
+    sagemaker = client(endpoint, "sagemaker")
+    faults.inject(
+        endpoint,
+        service="sagemaker",
+        operation="CreateTrainingJob",
+        code="ResourceLimitExceeded",
+        message="limit reached",
+        count=1,
+    )
+    assert [f["operation"] for f in faults.pending(endpoint)] == ["CreateTrainingJob"]
+    request = {
+        "TrainingJobName": f"fault-{uuid.uuid4().hex[:12]}",
+        "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+        "RoleArn": ROLE,
+        "HyperParameters": {"num_round": "3"},
+        "InputDataConfig": [
+            {"ChannelName": "train", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": data["train"]}}}
+        ],
+        "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/models"},
+        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 300},
+    }
+    with pytest.raises(ClientError) as caught:
+        sagemaker.create_training_job(**request)
+    assert caught.value.response["Error"]["Code"] == "ResourceLimitExceeded"
+    assert isinstance(caught.value, sagemaker.exceptions.ResourceLimitExceeded)
+    assert faults.pending(endpoint) == []
+    assert sagemaker.create_training_job(**request)["TrainingJobArn"]  # the next call goes through
+    with pytest.raises(urllib.error.HTTPError):
+        faults.inject(endpoint, service="sagemaker", operation="CreateTrainingJob", code="X", message="m", count=0)
+    faults.inject(endpoint, service="sagemaker", operation="CreateProcessingJob", code="X", message="m", count=2)
+    assert faults.clear_remote(endpoint) == []
+
+
+def test_a_retried_sync_task_sees_the_step_functions_error_name_and_a_compressed_wait(
+    endpoint: str, data: dict[str, str]
+) -> None:
+    machine = definition()
+    train = machine["States"]["Train"]
+    train["Retry"] = [
+        {"ErrorEquals": ["SageMaker.ResourceLimitExceededException"], "IntervalSeconds": 30, "MaxAttempts": 2}
+    ]
+    train["Next"] = "Done"
+    machine["States"] = {"Train": train, "Done": {"Type": "Succeed"}}
+    sfn = client(endpoint, "stepfunctions")
+    arn = sfn.create_state_machine(
+        name="local-sagemaker-retry", definition=json.dumps(machine), roleArn="arn:aws:iam::123456789012:role/s"
+    )["stateMachineArn"]
+    faults.inject(
+        endpoint, service="sagemaker", operation="CreateTrainingJob", code="ResourceLimitExceeded", message="quota"
+    )
+    job = f"retry-{uuid.uuid4().hex[:12]}"
+    payload = {"job": job, "train": data["train"], "test": data["test"], "hyperparameters": {"num_round": "3"}}
+    execution = run(endpoint, arn, payload)
+    assert execution["status"] == "SUCCEEDED", task_failure(endpoint, execution["executionArn"])
+    failure = task_failure(endpoint, execution["executionArn"])
+    assert failure["error"] == "SageMaker.ResourceLimitExceededException"
+    assert "Error Code: ResourceLimitExceeded" in failure["cause"]
+    # the 30 s retry interval ran compressed (MLOPS_LOCAL_WAIT_SCALE, default 0.02): the log says so
+    log = Path(endpoint_log(endpoint)).read_text()
+    assert "retry wait: 30.00 s as deployed, 0.600 s locally" in log
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [
+        ("ResourceLimitExceeded", "SageMaker.ResourceLimitExceededException"),
+        ("ResourceInUse", "SageMaker.ResourceInUseException"),
+        ("ConflictException", "SageMaker.ConflictException"),
+        ("ValidationException", "SageMaker.AmazonSageMakerException"),
+        ("ThrottlingException", "SageMaker.AmazonSageMakerException"),
+    ],
+)
+def test_sagemaker_api_errors_get_step_functions_names(code: str, name: str) -> None:
+    assert step_functions_error(code) == name
+
+
+def test_the_modelled_errors_are_the_sdks() -> None:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    assert {shape.name for shape in model.error_shapes} == _MODELLED_ERRORS

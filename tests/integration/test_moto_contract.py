@@ -143,3 +143,20 @@ def test_sagemaker_job_models_hook() -> None:
     for model in (FakeTrainingJob, FakeProcessingJob):
         assert "v is not None" in inspect.getsource(model.response_object.fget)
     assert "self.__dict__" in inspect.getsource(BaseObject.gen_response_object)
+
+
+def test_retrier_sleeps_through_its_module_time() -> None:
+    """mlops/local/plugins/clock.py replaces `time` in this module to compress Retry waits."""
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    source = inspect.getsource(retrier_decl.RetrierDecl._eval_body)
+    assert "time.sleep(interval_seconds)" in source
+    assert hasattr(retrier_decl, "time")
+
+
+def test_json_rest_errors_carry_code_and_status() -> None:
+    """mlops/local/plugins/sagemaker.py raises injected faults as JsonRESTError."""
+    from moto.core.exceptions import JsonRESTError
+
+    error = JsonRESTError("ResourceLimitExceeded", "m")
+    assert error.code == 400 and error.error_type == "ResourceLimitExceeded"

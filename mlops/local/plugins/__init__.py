@@ -6,7 +6,8 @@
 - `flows`: what our flows need at run time (EventBridge targets, one Step Functions backend,
   Lambda handlers run for real);
 - `sagemaker`: training and processing jobs run for real, and their Step Functions integration
-  (`createTrainingJob`/`createProcessingJob`, `.sync` too).
+  (`createTrainingJob`/`createProcessingJob`, `.sync` too), with injectable API faults;
+- `clock`: the interpreter's Retry waits compressed by `MLOPS_LOCAL_WAIT_SCALE`.
 
 Each module documents every gap it bridges. `install()` is idempotent and fails loudly
 (`MotoContractError`) when a moto upgrade moved an internal we rely on, so an upgrade cannot
@@ -15,7 +16,7 @@ silently turn a workaround off.
 
 from __future__ import annotations
 
-from mlops.local.plugins import cloudformation, flows, resource_types, resources, sagemaker
+from mlops.local.plugins import clock, cloudformation, flows, resource_types, resources, sagemaker
 from mlops.local.plugins._contract import MotoContractError
 
 __all__ = ["MotoContractError", "install"]
@@ -33,4 +34,5 @@ def install(endpoint_url: str) -> None:
     resource_types.install()
     flows.install(endpoint_url)
     sagemaker.install(endpoint_url)
+    clock.install()
     _installed = True

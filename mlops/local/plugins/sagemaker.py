@@ -16,11 +16,15 @@ Gaps bridged (tests/integration/test_moto_contract.py guards every internal used
    `createTrainingJob` and `createProcessingJob`, request-response and `.sync`. As on AWS, `.sync`
    polls the Describe API and outputs its answer (timestamps as epoch milliseconds); a job that
    ends `Failed` or `Stopped` fails the task with `States.TaskFailed` and the Describe output
-   (including `FailureReason`) as JSON cause; an API error fails it with
-   `SageMaker.AmazonSageMakerException` (`SageMaker.<Code>` for throttling and resource limits)
-   and the service's message as cause. moto's `.sync` loop itself fails for any service without
-   `.waitForTaskToken` (it calls `interrupt_all()` on a `None` callback endpoint), so the class
-   runs its own polling loop (`_eval_integration_pattern`).
+   (including `FailureReason`) as JSON cause; an API error fails it with the name Step
+   Functions gives it: `SageMaker.<Code>Exception` for the errors the SageMaker API models
+   (`ResourceLimitExceeded`, `ResourceInUse`, `ResourceNotFound`, ...: the SDK's exception
+   classes), `SageMaker.AmazonSageMakerException` for the rest (validation, throttling), with
+   the service's message and code as cause. moto's `.sync` loop itself fails for any service
+   without `.waitForTaskToken` (it calls `interrupt_all()` on a `None` callback endpoint), so
+   the class runs its own polling loop (`_eval_integration_pattern`).
+3. Injected faults (`mlops.local.faults`): `CreateTrainingJob`/`CreateProcessingJob` first
+   consult the fault registry and, when a fault is pending, answer with its error code.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from mlops.local import sagemaker_jobs
+from mlops.local import faults, sagemaker_jobs
 from mlops.local.plugins._contract import require
 
 logger = logging.getLogger("mlops.local")
@@ -43,8 +47,24 @@ _FACTORY = "moto.stepfunctions.parser.asl.component.state.exec.state_task.servic
 _TASK_FACTORY = "moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_factory"
 _SERVICE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
 
-#: SageMaker error codes Step Functions surfaces under their own name (retryable ones).
-_NAMED_ERRORS = {"ResourceLimitExceeded", "ThrottlingException", "ResourceInUse", "InternalFailure"}
+#: SageMaker error codes the API models as their own exception (botocore's error shapes); Step
+#: Functions names them `SageMaker.<Code>Exception`, every other code `AmazonSageMakerException`.
+_MODELLED_ERRORS = {
+    "ConflictException",
+    "ResourceAlreadyExists",
+    "ResourceInUse",
+    "ResourceLimitExceeded",
+    "ResourceNotFound",
+}
+
+
+def step_functions_error(code: str) -> str:
+    """The Step Functions error name of a SageMaker API error code."""
+    if code not in _MODELLED_ERRORS:
+        return "SageMaker.AmazonSageMakerException"
+    return f"SageMaker.{code}" if code.endswith("Exception") else f"SageMaker.{code}Exception"
+
+
 _TERMINAL = {"Completed", "Failed", "Stopped"}
 _POLL_SECONDS = 0.5
 
@@ -123,8 +143,19 @@ def _run_jobs_for_real(endpoint_url: str) -> None:
     create_training = require("moto.sagemaker.models", "SageMakerModelBackend.create_training_job")
     create_processing = require("moto.sagemaker.models", "SageMakerModelBackend.create_processing_job")
 
+    json_error = require("moto.core.exceptions", "JsonRESTError")
+
+    def raise_injected(operation: str) -> None:
+        fault = faults.take("sagemaker", operation)
+        if fault is not None:
+            logger.info("injected fault: %s answers %s", operation, fault.code)
+            error = json_error(fault.code, fault.message)
+            error.code = fault.status
+            raise error
+
     @functools.wraps(create_training)
     def create_training_job(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise_injected("CreateTrainingJob")
         job = create_training(self, *args, **kwargs)
         request = {
             "TrainingJobName": job.training_job_name,
@@ -145,6 +176,7 @@ def _run_jobs_for_real(endpoint_url: str) -> None:
 
     @functools.wraps(create_processing)
     def create_processing_job(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise_injected("CreateProcessingJob")
         job = create_processing(self, *args, **kwargs)
         request = {
             "ProcessingJobName": job.processing_job_name,
@@ -255,7 +287,7 @@ def _service_class() -> type:
             if isinstance(ex, ClientError):
                 code = str(ex.response["Error"].get("Code", "ValidationException"))
                 message = str(ex.response["Error"].get("Message", ""))
-                error = f"SageMaker.{code}" if code in _NAMED_ERRORS else "SageMaker.AmazonSageMakerException"
+                error = step_functions_error(code)
                 status = ex.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
                 cause = f"{message} (Service: AmazonSageMaker; Status Code: {status}; Error Code: {code})"
                 return self._task_failed(env, error, cause)
