@@ -1,10 +1,12 @@
-"""SageMaker processing-job entry point: evaluate a trained model on a held-out test channel.
+"""SageMaker processing-job entry point: evaluate a trained model on the rows it never saw.
 
 Self-contained (a processing job receives this one file), imports nothing from `mlops`.
 
 - model: `/opt/ml/processing/model` — a `model.tar.gz` (as training jobs write it), a directory
   holding one, or a directory holding `xgboost-model` (+ `features.json`);
-- test data: every .csv, .csv.gz and .parquet file under `/opt/ml/processing/test`;
+- test data: every .csv, .csv.gz and .parquet file under `/opt/ml/processing/test`; when the
+  model carries `holdout.json` (train.py writes it), only the rows the training job held out
+  are scored (by id column, or by row fingerprint), and every one of them must be there;
 - output: `/opt/ml/processing/evaluation/evaluation.json` in the SageMaker ModelMetrics
   "binary_classification_metrics" format.
 
@@ -34,6 +36,7 @@ LOG = logging.getLogger("evaluate")
 
 MODEL_FILE = "xgboost-model"
 FEATURES_FILE = "features.json"
+HOLDOUT_FILE = "holdout.json"
 EVALUATION_FILE = "evaluation.json"
 DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 EPSILON = 1e-15
@@ -70,6 +73,57 @@ def model_directory(path: Path, scratch: Path) -> Path:
         if archives:
             return _extract(archives[0], scratch)
     raise EvaluationError(f"no model at {path}: expected model.tar.gz or a directory with {MODEL_FILE}")
+
+
+def load_holdout(directory: Path) -> dict[str, Any] | None:
+    path = directory / HOLDOUT_FILE
+    if not path.is_file():
+        return None
+    try:
+        holdout: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise EvaluationError(f"{HOLDOUT_FILE} is not JSON: {exc}") from exc
+    if holdout.get("key") not in {"ids", "fingerprint", "all"}:
+        raise EvaluationError(f"{HOLDOUT_FILE} has an unknown key kind {holdout.get('key')!r}")
+    return holdout
+
+
+def row_fingerprints(frame: pd.DataFrame) -> list[str]:
+    """The same row hash as train.py's (columns in name order)."""
+    ordered = frame[sorted(map(str, frame.columns))]
+    return [f"{int(h):016x}" for h in pd.util.hash_pandas_object(ordered, index=False)]
+
+
+def select_holdout(frame: pd.DataFrame, holdout: dict[str, Any] | None) -> tuple[pd.DataFrame, str]:
+    """The rows to score and a description of them."""
+    if holdout is None:
+        LOG.warning("the model records no held-out rows (%s missing): scoring every test row", HOLDOUT_FILE)
+        return frame, "all rows (no holdout recorded)"
+    if holdout["key"] == "all":
+        return frame, f"all rows of the test input ({holdout.get('split', 'validation channel')})"
+    wanted = set(holdout["keys"])
+    if holdout["key"] == "ids":
+        columns = list(holdout["id_columns"])
+        missing_columns = [c for c in columns if c not in frame.columns]
+        if missing_columns:
+            raise EvaluationError(
+                f"test data lacks the id column(s) of the held-out rows: {', '.join(missing_columns)}"
+            )
+        keys = frame[columns].astype(str).agg("\x1f".join, axis=1)
+    else:
+        keys = pd.Series(row_fingerprints(frame), index=frame.index)
+    # positional masks: the frame's index may repeat (concatenated files)
+    selected = frame[keys.isin(wanted).to_numpy() & ~keys.duplicated().to_numpy()]
+    if selected.empty:
+        raise EvaluationError(
+            f"none of the {len(wanted)} held-out row(s) are in the test data: "
+            "is it the data version the model trained on?"
+        )
+    if len(selected) < len(wanted):
+        raise EvaluationError(
+            f"{len(wanted) - len(selected)} of the {len(wanted)} held-out row(s) are missing from the test data"
+        )
+    return selected.reset_index(drop=True), f"{len(selected)} held-out row(s), {holdout.get('split', '')}".strip()
 
 
 def load_model(directory: Path) -> tuple[xgb.Booster, list[str], str]:
@@ -139,8 +193,10 @@ def binary_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float = 0.
 
 def evaluate(model_path: Path, test_dir: Path, output_dir: Path, threshold: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
-        booster, features, target = load_model(model_directory(model_path, Path(scratch)))
-    frame = read_test(test_dir)
+        directory = model_directory(model_path, Path(scratch))
+        booster, features, target = load_model(directory)
+        holdout = load_holdout(directory)
+    frame, evaluated_on = select_holdout(read_test(test_dir), holdout)
     missing = [c for c in [*features, target] if c not in frame.columns]
     if missing:
         raise EvaluationError(f"test data lacks column(s): {', '.join(missing)}")
@@ -150,6 +206,8 @@ def evaluate(model_path: Path, test_dir: Path, output_dir: Path, threshold: floa
     matrix = xgb.DMatrix(frame[features].astype(np.float64), feature_names=features)
     scores = booster.predict(matrix)
     result = binary_metrics(labels, scores, threshold)
+    # not a metric group: no entry has a numeric "value"
+    result["evaluation"] = {"rows": len(frame), "evaluated_on": evaluated_on}
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / EVALUATION_FILE).write_text(json.dumps(result, indent=2), encoding="utf-8")
     metrics = result["binary_classification_metrics"]

@@ -7,7 +7,9 @@ keeps to the container contract:
   then `SM_HPS`, then command-line arguments (each later source wins);
 - training data: every .csv, .csv.gz and .parquet file under `SM_CHANNEL_TRAIN`; an optional
   `SM_CHANNEL_VALIDATION` replaces the held-out split;
-- model: `SM_MODEL_DIR/xgboost-model` (XGBoost JSON) and `SM_MODEL_DIR/features.json`;
+- model: `SM_MODEL_DIR/xgboost-model` (XGBoost JSON), `SM_MODEL_DIR/features.json`, and
+  `SM_MODEL_DIR/holdout.json`: which rows were held out, so `evaluate.py` scores the model on
+  exactly those (format in `holdout_record`);
 - metrics: `SM_OUTPUT_DATA_DIR/metrics.json`;
 - checkpoints: `SM_CHECKPOINT_DIR` or `--checkpoint-dir` (default /opt/ml/checkpoints, which
   SageMaker syncs to S3); a restarted spot job resumes from the newest one;
@@ -41,6 +43,7 @@ LOG = logging.getLogger("train")
 
 MODEL_FILE = "xgboost-model"
 FEATURES_FILE = "features.json"
+HOLDOUT_FILE = "holdout.json"
 METRICS_FILE = "metrics.json"
 CHECKPOINT_PATTERN = re.compile(r"^xgboost-checkpoint\.(\d+)\.json$")
 CHECKPOINTS_KEPT = 2
@@ -184,6 +187,28 @@ def holdout_split(
     if mask.all() or not mask.any():
         raise TrainingError(f"cannot hold out a validation split from {len(ordered)} row(s)")
     return ordered[~mask].reset_index(drop=True), ordered[mask].reset_index(drop=True)
+
+
+def row_fingerprints(frame: pd.DataFrame) -> list[str]:
+    """A stable hash of each row's values (columns in name order), for data without id columns.
+    `evaluate.py` computes the same over the same files, read the same way."""
+    ordered = frame[sorted(map(str, frame.columns))]
+    return [f"{int(h):016x}" for h in pd.util.hash_pandas_object(ordered, index=False)]
+
+
+def holdout_record(valid_frame: pd.DataFrame, id_columns: list[str], split: str, validation_channel: bool) -> dict:
+    """`holdout.json`: `{"split", "rows", "key": "ids"|"fingerprint"|"all", "id_columns", "keys"}`.
+    With id columns the keys are their values (as text, joined by U+001F when there are several);
+    without, row fingerprints; with a validation channel `"key": "all"` (evaluate every row of
+    the test input: it is separate data by construction)."""
+    if validation_channel:
+        return {"split": split, "rows": len(valid_frame), "key": "all", "id_columns": [], "keys": []}
+    present = [c for c in id_columns if c in valid_frame.columns]
+    if present:
+        keys = valid_frame[present].astype(str).agg("\x1f".join, axis=1).tolist()
+        return {"split": split, "rows": len(valid_frame), "key": "ids", "id_columns": present, "keys": sorted(keys)}
+    fingerprints = sorted(row_fingerprints(valid_frame))
+    return {"split": split, "rows": len(valid_frame), "key": "fingerprint", "id_columns": [], "keys": fingerprints}
 
 
 # --------------------------------------------------------------------------------------------
@@ -365,6 +390,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     model_dir = Path(args.model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     (model_dir / MODEL_FILE).write_bytes(bytes(booster.save_raw(raw_format="json")))
+    (model_dir / HOLDOUT_FILE).write_text(
+        json.dumps(holdout_record(valid_frame, id_columns, split, bool(args.validation))), encoding="utf-8"
+    )
     (model_dir / FEATURES_FILE).write_text(
         json.dumps(
             {"features": features, "target": args.target, "id_columns": id_columns, "objective": args.objective},

@@ -62,17 +62,15 @@ def client(endpoint: str, service: str) -> Any:
 
 @pytest.fixture(scope="module")
 def data(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The example data (train, test, and a train channel without the target column) and the
+    """The example data (train, and a train channel without the target column) and the
     training code as a `sourcedir.tar.gz`, in the local S3."""
     s3 = client(endpoint, "s3")
     s3.create_bucket(Bucket=BUCKET)
     folder = tmp_path_factory.mktemp("data")
     train = example_data.write_csv(folder / "train.csv")
-    test = example_data.write_csv(folder / "test.csv", rows=200, seed=7)
     bad = folder / "bad.csv"
     pd.read_csv(train).drop(columns=["diagnosis"]).to_csv(bad, index=False)
     s3.upload_file(str(train), BUCKET, "data/train/part-0.csv")
-    s3.upload_file(str(test), BUCKET, "data/test/part-0.csv")
     s3.upload_file(str(bad), BUCKET, "data/bad/part-0.csv")
     code = io.BytesIO()
     with tarfile.open(fileobj=code, mode="w:gz") as tar:
@@ -80,7 +78,8 @@ def data(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, s
     s3.put_object(Bucket=BUCKET, Key="code/sourcedir.tar.gz", Body=code.getvalue())
     return {
         "train": f"s3://{BUCKET}/data/train/",
-        "test": f"s3://{BUCKET}/data/test/",
+        # evaluation reads the data the model trained on and scores the rows training held out
+        "test": f"s3://{BUCKET}/data/train/",
         "bad": f"s3://{BUCKET}/data/bad/",
         "code": f"s3://{BUCKET}/code/sourcedir.tar.gz",
     }
@@ -221,6 +220,7 @@ def test_train_and_evaluate_for_real(endpoint: str, data: dict[str, str], state_
         s3.get_object(Bucket=BUCKET, Key=f"evaluation/{job}/evaluation.json")["Body"].read().decode("utf-8")
     )
     assert evaluation["binary_classification_metrics"]["auc"]["value"] > 0.95
+    assert 0 < evaluation["evaluation"]["rows"] < len(example_data.breast_cancer_frame())  # the held-out rows
 
     described = client(endpoint, "sagemaker").describe_training_job(TrainingJobName=job)
     assert described["TrainingJobStatus"] == "Completed"

@@ -133,14 +133,16 @@ def split_example_data(seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def laid_out(root: Path) -> Container:
     box = Container(root / "opt" / "ml")
-    train, test = split_example_data()
+    train, _unseen = split_example_data()
     box.train_channel.mkdir(parents=True)
     box.test_channel.mkdir(parents=True)
     # two files in two formats: the channel is every file in it
     half = len(train) // 2
     train.iloc[:half].to_csv(box.train_channel / "part-0.csv", index=False)
     train.iloc[half:].to_csv(box.train_channel / "part-1.csv.gz", index=False, compression="gzip")
-    test.to_parquet(box.test_channel / "test.parquet", index=False)
+    # the evaluation job gets the data version the model trained on, as in the pipeline, and
+    # scores the rows training held out (holdout.json); `test` stays unseen by both
+    train.to_parquet(box.test_channel / "test.parquet", index=False)
     return box
 
 

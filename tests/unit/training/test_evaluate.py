@@ -1,5 +1,6 @@
 import json
 import math
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, log_loss, precision_score, recall_score, roc_auc_score
 
-from tests.unit.training.conftest import Container, load_entry_point
+from tests.unit.training.conftest import Container, load_entry_point, split_example_data
 
 METRICS = {"auc", "accuracy", "precision", "recall", "f1", "logloss"}
 
@@ -25,7 +26,94 @@ def test_writes_binary_classification_metrics_from_a_model_directory(trained: Co
         assert isinstance(metrics[name]["value"], float)
     assert metrics["auc"]["value"] > 0.95
     matrix = metrics["confusion_matrix"]
-    assert sum(matrix[a][b] for a in "01" for b in "01") == 120
+    held_out = json.loads((trained.model_dir / "holdout.json").read_text())
+    validated = trained.metrics()["rows"]["validation"]  # type: ignore[index]
+    assert sum(matrix[a][b] for a in "01" for b in "01") == held_out["rows"] == validated
+    assert document["evaluation"] == {
+        "rows": validated,
+        "evaluated_on": f"{validated} held-out row(s), held-out 20% (seed 0)",
+    }
+
+
+def test_only_the_held_out_rows_are_scored_and_they_are_unseen(trained: Container) -> None:
+    held_out = json.loads((trained.model_dir / "holdout.json").read_text())
+    assert held_out["key"] == "ids" and held_out["id_columns"] == ["sample_id"]
+    training_rows = pd.concat(
+        [pd.read_csv(trained.train_channel / "part-0.csv"), pd.read_csv(trained.train_channel / "part-1.csv.gz")]
+    )
+    assert set(held_out["keys"]) < set(training_rows["sample_id"])  # a subset of the data version
+    evaluate = load_entry_point("evaluate")
+    selected, _ = evaluate.select_holdout(pd.read_parquet(trained.test_channel / "test.parquet"), held_out)
+    assert sorted(selected["sample_id"]) == held_out["keys"]
+    # file order does not matter: shuffled and split differently, the same rows are selected
+    shuffled = training_rows.sample(frac=1.0, random_state=3)
+    again, _ = evaluate.select_holdout(shuffled, held_out)
+    assert sorted(again["sample_id"]) == held_out["keys"]
+
+
+def test_gate_metrics_ignore_the_evaluation_summary(trained: Container) -> None:
+    from mlops.pipeline.gate import metrics_from_evaluation
+
+    trained.evaluate()
+    document = json.loads((trained.evaluation_dir / "evaluation.json").read_text())
+    assert set(metrics_from_evaluation(document)) == METRICS
+
+
+def test_test_data_without_the_held_out_rows_fails_clearly(
+    trained: Container, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    evaluate = load_entry_point("evaluate")
+    unseen = tmp_path / "unseen"
+    unseen.mkdir()
+    split_example_data()[1].to_csv(unseen / "other.csv", index=False)  # rows the model never saw at all
+    assert evaluate.main(["--model", str(trained.model_dir), "--test", str(unseen), "--output", str(tmp_path)]) == 1
+    assert "none of the" in capsys.readouterr().err
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    frame = pd.read_parquet(trained.test_channel / "test.parquet")
+    held = json.loads((trained.model_dir / "holdout.json").read_text())["keys"]
+    frame[frame["sample_id"] != held[0]].to_csv(partial / "part.csv", index=False)
+    assert evaluate.main(["--model", str(trained.model_dir), "--test", str(partial), "--output", str(tmp_path)]) == 1
+    assert f"1 of the {len(held)} held-out row(s) are missing" in capsys.readouterr().err
+
+
+def test_without_id_columns_rows_are_matched_by_fingerprint(container: Container) -> None:
+    for path in container.train_channel.iterdir():
+        frame = pd.read_csv(path)
+        frame.drop(columns=["sample_id"]).to_csv(path, index=False, compression="infer")
+    test = pd.read_parquet(container.test_channel / "test.parquet").drop(columns=["sample_id"])
+    test.to_parquet(container.test_channel / "test.parquet", index=False)
+    assert container.train("--num_round", "5").returncode == 0
+    held_out = json.loads((container.model_dir / "holdout.json").read_text())
+    assert held_out["key"] == "fingerprint" and len(held_out["keys"]) == held_out["rows"]
+    run = container.evaluate()
+    assert run.returncode == 0, run.stderr
+    document = json.loads((container.evaluation_dir / "evaluation.json").read_text())
+    assert document["evaluation"]["rows"] == held_out["rows"]
+
+
+def test_a_model_without_a_holdout_record_scores_every_row(trained: Container, tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(trained.model_dir, model)
+    (model / "holdout.json").unlink()
+    run = trained.evaluate("--model", str(model), "--output", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    document = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    assert document["evaluation"]["evaluated_on"] == "all rows (no holdout recorded)"
+    assert document["evaluation"]["rows"] == len(pd.read_parquet(trained.test_channel / "test.parquet"))
+
+
+def test_with_a_validation_channel_every_test_row_is_scored(container: Container, tmp_path: Path) -> None:
+    validation = tmp_path / "validation"
+    validation.mkdir()
+    split_example_data()[1].to_csv(validation / "v.csv", index=False)
+    run = container.train("--num_round", "5", SM_CHANNEL_VALIDATION=str(validation))
+    assert run.returncode == 0, run.stderr
+    assert json.loads((container.model_dir / "holdout.json").read_text())["key"] == "all"
+    run = container.evaluate("--test", str(validation))
+    assert run.returncode == 0, run.stderr
+    document = json.loads((container.evaluation_dir / "evaluation.json").read_text())
+    assert document["evaluation"]["rows"] == len(split_example_data()[1])
 
 
 def test_reads_a_model_tar_gz_like_a_training_job_writes_it(trained: Container, tmp_path: Path) -> None:
