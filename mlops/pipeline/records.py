@@ -112,6 +112,7 @@ def _subclasses(cls: type[MlopsError]) -> Iterator[type[MlopsError]]:
 def known_error_names() -> dict[str, str]:
     """Python class name (what Lambda reports as the error) -> our Step Functions error name."""
     # the modules whose errors the pipeline's handlers raise
+    import mlops.data.errors
     import mlops.pipeline.errors
     import mlops.pipeline.resolve
     import mlops.registry.data_versions

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mlops import names
 from mlops.adapters.s3 import ObjectStore
 from mlops.config import ProjectConfig
+from mlops.data.errors import UnknownDatasetError
 from mlops.errors import MlopsError
 from mlops.ingest.manifest import Manifest
 from mlops.registry.data_versions import DataVersionRecord, DataVersionRegistry
@@ -32,10 +33,6 @@ RUNS = "runs/"
 MODELS = "models/"
 CHECKPOINTS = "checkpoints/"
 EVALUATIONS = "evaluations/"
-
-
-class UnknownDatasetError(MlopsError):
-    error_name = "Mlops.UnknownDataset"
 
 
 class DataVersionChangedError(MlopsError):
@@ -112,8 +109,7 @@ class RunResolver:
 
     def resolve(self, request: TrainingRequest, execution_name: str, code: Mapping[str, str]) -> TrainingRun:
         if request.dataset not in self._config.datasets:
-            known = ", ".join(sorted(self._config.datasets))
-            raise UnknownDatasetError(f"unknown dataset {request.dataset!r} (configured: {known})")
+            raise UnknownDatasetError(request.dataset, list(self._config.datasets))
         record = self._registry.resolve(request.dataset, request.data_version)
         bucket, manifest_key = split_s3_uri(record.manifest_uri)
         manifest = Manifest.model_validate(self._store.get_json(bucket, manifest_key))

@@ -99,7 +99,7 @@ def test_a_failed_training_job_is_named_with_its_failure_reason_and_still_costed
         (
             {"Error": "UnknownDatasetError", "Cause": json.dumps({"errorMessage": "unknown dataset 'x'"})},
             "ResolveDataVersion",
-            ("Mlops.UnknownDataset", "unknown dataset 'x'"),
+            ("Mlops.UnknownDatasetError", "unknown dataset 'x'"),
         ),
         (
             {"Error": "MissingMetricError", "Cause": json.dumps({"errorMessage": "no 'auc'"})},
@@ -154,3 +154,16 @@ def test_no_classified_error_is_a_reserved_states_name() -> None:
 )
 def test_the_failed_step_is_read_from_what_the_state_holds(state: dict[str, object], step: str) -> None:
     assert failed_step(state, "failed") == step
+
+
+def test_error_class_names_map_to_one_error_name_each() -> None:
+    """Lambda reports a Python class name; two classes of one name would make it ambiguous."""
+    # every module with typed errors that a handler may raise
+    import mlops.data.errors
+    import mlops.ingest.steps  # noqa: F401
+    from mlops.errors import MlopsError
+    from mlops.pipeline.records import _subclasses, known_error_names
+
+    names = [cls.__name__ for cls in _subclasses(MlopsError)]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    assert known_error_names()["DataVersionNotFoundError"] == "Mlops.DataVersionNotFound"
