@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
 from mlops.errors import ConfigError, ConfigProblem, MlopsError
@@ -26,6 +27,15 @@ _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 class ExecutionTimeoutError(MlopsError):
     error_name = "Mlops.ExecutionTimeout"
+
+
+class ExecutionNotFoundError(MlopsError):
+    error_name = "Mlops.ExecutionNotFound"
+
+
+class PipelineNotDeployedError(MlopsError):
+    error_name = "Mlops.PipelineNotDeployed"
+    exit_code = 3
 
 
 class StepView(BaseModel):
@@ -164,13 +174,28 @@ class Executions:
     def start(self, name: str, request: Mapping[str, Any]) -> str:
         import json
 
-        arn: str = self._sfn.start_execution(
-            stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(dict(request))
-        )["executionArn"]
+        try:
+            arn: str = self._sfn.start_execution(
+                stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(dict(request))
+            )["executionArn"]
+        except ClientError as exc:
+            code = exc.response["Error"].get("Code")
+            if code == "StateMachineDoesNotExist":
+                raise PipelineNotDeployedError(
+                    f"no training state machine {self.state_machine_arn}: deploy the pipeline stack first"
+                ) from exc
+            if code == "ExecutionAlreadyExists":
+                raise ConfigError([ConfigProblem("--name", f"an execution named {name!r} already exists")]) from exc
+            raise
         return arn
 
     def describe(self, arn: str) -> dict[str, Any]:
-        described: dict[str, Any] = self._sfn.describe_execution(executionArn=arn)
+        try:
+            described: dict[str, Any] = self._sfn.describe_execution(executionArn=arn)
+        except ClientError as exc:
+            if exc.response["Error"].get("Code") == "ExecutionDoesNotExist":
+                raise ExecutionNotFoundError(f"no training execution {arn.rsplit(':', 1)[-1]!r} ({arn})") from exc
+            raise
         return described
 
     def history(self, arn: str) -> list[dict[str, Any]]:
