@@ -167,7 +167,13 @@ class Ingestion(Construct):
 
     def _state_machine(self, props: IngestionProps) -> sfn.StateMachine:
 
-        notify_failure = notify_and_fail(self, props.topic, subject="Ingestion failed", fail_id="IngestionFailed")
+        notify_failure = notify_and_fail(
+            self,
+            props.topic,
+            subject="Ingestion failed",
+            fail_id="IngestionFailed",
+            fallback_error="Mlops.IngestionFailed",
+        )
 
         plan = lambda_step(self, "PlanUpload", self.plan_fn.function, input_path="$.event", result_path="$.plan")
         plan.add_catch(notify_failure, result_path="$.failure")

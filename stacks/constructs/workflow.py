@@ -49,10 +49,14 @@ def lambda_step(
     return task
 
 
-def notify_and_fail(scope: Construct, topic: sns.ITopic, *, subject: str, fail_id: str) -> sfn.Chain:
+def notify_and_fail(
+    scope: Construct, topic: sns.ITopic, *, subject: str, fail_id: str, fallback_error: str
+) -> sfn.Chain:
     """The target of every Catch (with `result_path="$.failure"`): publish the execution, error
-    and cause, then end in a Fail state that carries the same error and cause."""
-    return tasks.SnsPublish(
+    and cause, then end in a Fail state that carries the same error and cause. A Fail state may
+    not raise a reserved `States.*` name (moto's interpreter refuses it outright), so such an
+    error becomes `fallback_error`, with the original name kept at the head of the cause."""
+    notify = tasks.SnsPublish(
         scope,
         "NotifyFailure",
         topic=topic,
@@ -65,4 +69,20 @@ def notify_and_fail(scope: Construct, topic: sns.ITopic, *, subject: str, fail_i
             }
         ),
         result_path=sfn.JsonPath.DISCARD,
-    ).next(sfn.Fail(scope, fail_id, error_path="$.failure.Error", cause_path="$.failure.Cause"))
+    )
+    fail = sfn.Fail(scope, fail_id, error_path="$.failure.Error", cause_path="$.failure.Cause")
+    renamed = sfn.Pass(
+        scope,
+        "NameReservedError",
+        parameters={
+            "Error": fallback_error,
+            "Cause.$": "States.Format('{}: {}', $.failure.Error, $.failure.Cause)",
+        },
+        result_path="$.failure",
+    )
+    reserved = (
+        sfn.Choice(scope, "ReservedErrorName")
+        .when(sfn.Condition.string_matches("$.failure.Error", "States.*"), renamed.next(fail))
+        .otherwise(fail)
+    )
+    return notify.next(reserved)

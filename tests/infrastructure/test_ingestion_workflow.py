@@ -65,6 +65,20 @@ def test_objects_are_validated_by_a_distributed_map(dev: Synthesized) -> None:
     assert states["IngestionFailed"]["Type"] == "Fail"
 
 
+def test_the_failure_path_never_raises_a_reserved_error_name(dev: Synthesized) -> None:
+    states = definition(dev)["States"]
+    assert states["NotifyFailure"]["Next"] == "ReservedErrorName"
+    choice = states["ReservedErrorName"]
+    assert choice["Choices"] == [
+        {"Variable": "$.failure.Error", "StringMatches": "States.*", "Next": "NameReservedError"}
+    ]
+    assert choice["Default"] == "IngestionFailed"
+    renamed = states["NameReservedError"]
+    assert renamed["Parameters"]["Error"] == "Mlops.IngestionFailed" and renamed["ResultPath"] == "$.failure"
+    assert renamed["Next"] == "IngestionFailed"
+    assert states["IngestionFailed"] == {"Type": "Fail", "ErrorPath": "$.failure.Error", "CausePath": "$.failure.Cause"}
+
+
 def test_state_machine_has_timeout_tracing_and_full_logging(dev: Synthesized) -> None:
     assert definition(dev)["TimeoutSeconds"] == 7200
     dev.template(dev.stacks.data).has_resource_properties(
