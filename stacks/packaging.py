@@ -9,6 +9,7 @@ Lambda environment variables are capped at 4 KB, a dataset schema is not.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -53,6 +54,8 @@ def stage(function_name: str, config_json: str, build_root: Path, repo_root: Pat
     digest.update(config_json.encode())
     target = build_root / f"{function_name}-{digest.hexdigest()[:16]}"
     if target.is_dir():
+        target.touch()  # recently used: kept by prune()
+        prune(function_name, build_root)
         return target
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -62,7 +65,26 @@ def stage(function_name: str, config_json: str, build_root: Path, repo_root: Pat
         shutil.copyfile(source, destination)
     (tmp / CONFIG_FILE_NAME).write_text(config_json, encoding="utf-8")
     tmp.rename(target)
+    prune(function_name, build_root)
     return target
+
+
+#: staged directories kept per function: every environment and config a session synthesizes
+#: in a row (dev, prod, a test's variant) stays, older code versions go
+STAGED_KEPT = 8
+
+
+def prune(function_name: str, build_root: Path, keep: int = STAGED_KEPT) -> list[Path]:
+    """Remove all but the `keep` most recently staged directories of `function_name` (or
+    `sourcedir`). CDK copies an asset into the cloud assembly at synth, so an older staging
+    directory is never read again. Returns what was removed."""
+    pattern = re.compile(rf"^{re.escape(function_name)}-[0-9a-f]{{16}}$")
+    staged = [p for p in build_root.iterdir() if p.is_dir() and pattern.match(p.name)] if build_root.is_dir() else []
+    staged.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = staged[keep:]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
 
 
 def source_archive(source_dir: Path, build_root: Path) -> Path:
@@ -93,4 +115,6 @@ def source_archive(source_dir: Path, build_root: Path) -> Path:
         tmp = target.with_name(target.name + ".tmp")
         tmp.write_bytes(compressed)
         tmp.rename(target)
+    target.parent.touch()
+    prune("sourcedir", build_root)
     return target
