@@ -6,6 +6,7 @@ Used by `mlops pipeline run | status`. The state timeline is built from the exec
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -172,8 +173,6 @@ class Executions:
         return f"{base}:{execution}"
 
     def start(self, name: str, request: Mapping[str, Any]) -> str:
-        import json
-
         try:
             arn: str = self._sfn.start_execution(
                 stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(dict(request))
@@ -230,8 +229,6 @@ class Executions:
     def result(self, described: Mapping[str, Any]) -> RunResult:
         """What an execution produced: its run record once it ended (from the output when it
         succeeded, from the registry when it failed), else just its status."""
-        import json
-
         status = str(described["status"])
         record: RunRecord | None = None
         if status == "SUCCEEDED" and described.get("output"):

@@ -123,7 +123,7 @@ def known_error_names() -> dict[str, str]:
     return names
 
 
-def failed_step(state: Mapping[str, Any], outcome: Outcome) -> str:
+def failed_step(state: Mapping[str, Any]) -> str:
     for step, key in STEPS:
         if key not in state:
             return step
@@ -203,7 +203,7 @@ def build_record(request: RecordRequest, training: TrainingConfig, *, now: datet
     champion = run.get("champion") or {}
     error = cause = step = None
     if request.outcome == "failed":
-        step = failed_step(state, request.outcome)
+        step = failed_step(state)
         error, cause = classify(state.get("failure") or {}, step)
     billable = job.get("billable_seconds")
     seconds = job.get("training_seconds")

@@ -153,7 +153,7 @@ def test_no_classified_error_is_a_reserved_states_name() -> None:
     ],
 )
 def test_the_failed_step_is_read_from_what_the_state_holds(state: dict[str, object], step: str) -> None:
-    assert failed_step(state, "failed") == step
+    assert failed_step(state) == step
 
 
 def test_error_class_names_map_to_one_error_name_each() -> None:
