@@ -4,7 +4,8 @@ moto stores a job's request but runs nothing. This runs it on this machine under
 container contract the `training/` entry points follow, reading and writing the local S3:
 
 Training (`run_training_job`), in a fresh temporary directory standing in for `/opt/ml`:
-- `input/data/<channel>`: every object under each channel's `S3Uri` prefix (S3Prefix);
+- `input/data/<channel>`: every object under each channel's `S3Uri` prefix (`S3Prefix`), or
+  every object its manifest lists (`ManifestFile`, below);
 - `input/config/hyperparameters.json`: the job's hyperparameters (strings, as SageMaker writes them);
 - `model/`, `output/data/`, `output/` (failure file), `checkpoints/` (when `CheckpointConfig` is
   set: downloaded from its `S3Uri` before the run and uploaded after it, success or failure);
@@ -19,17 +20,21 @@ Training (`run_training_job`), in a fresh temporary directory standing in for `/
   `.../output/output.tar.gz`; failure: `AlgorithmError: <failure file>` (or the stderr tail);
   `StoppingCondition.MaxRuntimeInSeconds` exceeded: stopped (`MaxRuntimeExceeded`).
 
-Processing (`run_processing_job`): every `ProcessingInputs[].S3Input` is downloaded to its
-`LocalPath`, with `/opt/ml/` rewritten under a temporary root; `ProcessingOutputConfig` local
-paths are created and uploaded after a successful run. The entrypoint runs with this
-interpreter when it is `python*`; `/opt/ml/...` arguments are rewritten the same way, and a
-script that no input provides (e.g. `.../evaluate.py`) is taken from the repository's
-`training/`. `MLOPS_EVAL_MODEL`/`_TEST`/`_OUTPUT` point `training/evaluate.py`'s default
-paths at the rewritten ones.
+Processing (`run_processing_job`): every `ProcessingInputs[].S3Input` (`S3Prefix` or
+`ManifestFile`) is downloaded to its `LocalPath`, with `/opt/ml/` rewritten under a temporary
+root; `ProcessingOutputConfig` local paths are created and uploaded after a successful run.
+The entrypoint runs with this interpreter when it is `python*`; `/opt/ml/...` arguments are
+rewritten the same way, and a script that no input provides (e.g. `.../evaluate.py`) is
+taken from the repository's `training/`. `MLOPS_EVAL_MODEL`/`_TEST`/`_OUTPUT` point
+`training/evaluate.py`'s default paths at the rewritten ones.
 
 Billable time equals training time: managed spot savings are not simulated locally.
-Inputs may be `S3Prefix` (every object under the prefix) or `ManifestFile` (the objects a
-SageMaker manifest lists, placed by their path relative to its `prefix`).
+Inputs may be `S3Prefix` (every object under the prefix, keyed relative to it) or
+`ManifestFile`: the object at `S3Uri` is a SageMaker manifest,
+`[{"prefix": "s3://bucket/prefix/"}, "relative/key", ...]`, and each `prefix + relative` is
+downloaded to `<channel or LocalPath>/relative`. A manifest that cannot be read, is malformed,
+or lists an object that cannot be read fails the job before it runs, with a `FailureReason`
+of `ClientError: manifest s3://...: ...` that names it (and the object).
 Not modelled: the job's `Environment` (moto does not store it), File/Pipe/FastFile input
 modes (always File), distributed training, VPC and KMS settings.
 """
@@ -108,14 +113,26 @@ def download_prefix(s3: Any, uri: str, target: Path) -> int:
 def download_manifest(s3: Any, uri: str, target: Path) -> int:
     """A SageMaker `ManifestFile` input: the JSON document at `uri` is
     `[{"prefix": "s3://bucket/prefix/"}, "relative/key", ...]`; each `prefix + relative` lands at
-    `target/relative`, as SageMaker places them. How many."""
+    `target/relative`, as SageMaker places them. How many. A `ValueError` naming the manifest
+    when it cannot be read, is not such a document, or lists an object that cannot be read."""
     bucket, key = split_s3_uri(uri)
     try:
-        document = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        raw = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except Exception as exc:
+        raise ValueError(f"manifest {uri} cannot be read: {exc}") from exc
+    shape = '[{"prefix": "s3://bucket/prefix/"}, "relative/key", ...]'
+    try:
+        document = json.loads(raw)
         prefix = document[0]["prefix"]
-        relatives = [str(item) for item in document[1:]]
+        relatives = document[1:]
     except (ValueError, KeyError, IndexError, TypeError) as exc:
-        raise ValueError(f"manifest {uri} is not a SageMaker manifest ([{{'prefix': ...}}, key, ...]): {exc}") from exc
+        raise ValueError(f"manifest {uri} is not a SageMaker manifest ({shape}): {exc!r}") from exc
+    if not isinstance(prefix, str) or not prefix.startswith("s3://"):
+        raise ValueError(f"manifest {uri}: prefix {prefix!r} is not an S3 URI")
+    for relative in relatives:
+        parts = Path(relative).parts if isinstance(relative, str) else ()
+        if not parts or relative.startswith("/") or ".." in parts:
+            raise ValueError(f"manifest {uri}: {relative!r} is not a relative key under its prefix")
     target.mkdir(parents=True, exist_ok=True)
     data_bucket, data_prefix = split_s3_uri(prefix)
     for relative in relatives:

@@ -18,7 +18,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from mlops import example_data
-from mlops.local import faults, process
+from mlops.local import faults, process, sagemaker_jobs
+from mlops.local.plugins import clock
 from mlops.local.plugins.sagemaker import _MODELLED_ERRORS, step_functions_error
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -322,18 +323,113 @@ def test_manifest_file_channels_place_each_listed_object_by_its_relative_key(
     assert "day-9/missing.csv" in reason and reason.startswith("ClientError: ")
 
 
-def test_an_injected_fault_fails_the_api_call_then_clears(endpoint: str, data: dict[str, str]) -> None:
+def wait_for_processing(endpoint: str, name: str) -> dict[str, Any]:
     sagemaker = client(endpoint, "sagemaker")
-    faults.inject(
-        endpoint,
-        service="sagemaker",
-        operation="CreateTrainingJob",
-        code="ResourceLimitExceeded",
-        message="limit reached",
-        count=1,
+    deadline = time.monotonic() + EXECUTION_TIMEOUT_S
+    while time.monotonic() < deadline:
+        described = sagemaker.describe_processing_job(ProcessingJobName=name)
+        if described["ProcessingJobStatus"] != "InProgress":
+            return dict(described)
+        time.sleep(0.5)
+    pytest.fail(f"processing job {name} still running after {EXECUTION_TIMEOUT_S} s")
+
+
+def test_manifest_file_processing_inputs(endpoint: str, data: dict[str, str]) -> None:
+    """A processing input of S3DataType ManifestFile: the listed objects, under LocalPath by relative key."""
+    s3 = client(endpoint, "s3")
+    s3.put_object(Bucket=BUCKET, Key="proc/lake/x/one.csv", Body=b"a\n1\n")
+    s3.put_object(Bucket=BUCKET, Key="proc/lake/y/z/two.csv", Body=b"a\n2\n")
+    s3.put_object(Bucket=BUCKET, Key="proc/lake/x/unlisted.csv", Body=b"a\n3\n")
+    manifest = [{"prefix": f"s3://{BUCKET}/proc/lake/"}, "x/one.csv", "y/z/two.csv"]
+    s3.put_object(Bucket=BUCKET, Key="proc/inputs.manifest", Body=json.dumps(manifest).encode())
+    lister = (
+        "import os, sys, json; root, out = sys.argv[1], sys.argv[2]; "
+        "files = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs); "
+        "open(os.path.join(out, 'files.json'), 'w').write(json.dumps(files))"
     )
-    assert [f["operation"] for f in faults.pending(endpoint)] == ["CreateTrainingJob"]
-    request = {
+    name = f"mfp-{uuid.uuid4().hex[:12]}"
+
+    def request(job: str, manifest_uri: str) -> dict[str, Any]:
+        return {
+            "ProcessingJobName": job,
+            "AppSpecification": {
+                "ImageUri": IMAGE,
+                "ContainerEntrypoint": ["python3", "-c", lister],
+                "ContainerArguments": ["/opt/ml/processing/input", "/opt/ml/processing/out"],
+            },
+            "ProcessingInputs": [
+                {
+                    "InputName": "data",
+                    "S3Input": {
+                        "S3Uri": manifest_uri,
+                        "LocalPath": "/opt/ml/processing/input",
+                        "S3DataType": "ManifestFile",
+                        "S3InputMode": "File",
+                    },
+                }
+            ],
+            "ProcessingOutputConfig": {
+                "Outputs": [
+                    {
+                        "OutputName": "out",
+                        "S3Output": {
+                            "S3Uri": f"s3://{BUCKET}/proc/out/{job}",
+                            "LocalPath": "/opt/ml/processing/out",
+                            "S3UploadMode": "EndOfJob",
+                        },
+                    }
+                ]
+            },
+            "ProcessingResources": {
+                "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 10}
+            },
+            "RoleArn": ROLE,
+        }
+
+    sagemaker = client(endpoint, "sagemaker")
+    sagemaker.create_processing_job(**request(name, f"s3://{BUCKET}/proc/inputs.manifest"))
+    described = wait_for_processing(endpoint, name)
+    assert described["ProcessingJobStatus"] == "Completed", described.get("FailureReason")
+    listed = json.loads(s3.get_object(Bucket=BUCKET, Key=f"proc/out/{name}/files.json")["Body"].read())
+    assert listed == ["x/one.csv", "y/z/two.csv"]
+
+    s3.put_object(Bucket=BUCKET, Key="proc/broken.manifest", Body=b'{"prefix": "not a list"}')
+    broken = f"mfp-{uuid.uuid4().hex[:12]}"
+    sagemaker.create_processing_job(**request(broken, f"s3://{BUCKET}/proc/broken.manifest"))
+    described = wait_for_processing(endpoint, broken)
+    assert described["ProcessingJobStatus"] == "Failed"
+    assert described["FailureReason"].startswith(f"ClientError: manifest s3://{BUCKET}/proc/broken.manifest ")
+
+
+@pytest.mark.parametrize(
+    ("body", "complaint"),
+    [
+        (None, "cannot be read"),
+        (b"not json", "is not a SageMaker manifest"),
+        (b"[]", "is not a SageMaker manifest"),
+        (b'["a.csv"]', "is not a SageMaker manifest"),
+        (b'[{"prefix": 3}, "a.csv"]', "is not an S3 URI"),
+        (b'[{"prefix": "s3://b/p/"}, "../escape.csv"]', "is not a relative key"),
+        (b'[{"prefix": "s3://b/p/"}, "/abs.csv"]', "is not a relative key"),
+        (b'[{"prefix": "s3://b/p/"}, 7]', "is not a relative key"),
+        (json.dumps([{"prefix": f"s3://{BUCKET}/nowhere/"}, "gone.csv"]).encode(), "nowhere/gone.csv"),
+    ],
+)
+def test_malformed_manifests_are_named(
+    endpoint: str, data: dict[str, str], tmp_path: Path, body: bytes | None, complaint: str
+) -> None:
+    s3 = client(endpoint, "s3")
+    key = f"manifests/{uuid.uuid4().hex[:12]}.manifest"
+    if body is not None:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    with pytest.raises(ValueError, match="manifest") as caught:
+        sagemaker_jobs.download_input(s3, f"s3://{BUCKET}/{key}", "ManifestFile", tmp_path / "channel")
+    assert str(caught.value).startswith(f"manifest s3://{BUCKET}/{key}")
+    assert complaint in str(caught.value)
+
+
+def training_request(data: dict[str, str]) -> dict[str, Any]:
+    return {
         "TrainingJobName": f"fault-{uuid.uuid4().hex[:12]}",
         "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"},
         "RoleArn": ROLE,
@@ -345,16 +441,72 @@ def test_an_injected_fault_fails_the_api_call_then_clears(endpoint: str, data: d
         "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
         "StoppingCondition": {"MaxRuntimeInSeconds": 300},
     }
+
+
+def test_an_injected_fault_fails_the_api_call_once_then_it_succeeds(endpoint: str, data: dict[str, str]) -> None:
+    sagemaker = client(endpoint, "sagemaker")
+    faults.clear(endpoint)
+    pending = faults.inject(
+        endpoint, operation="CreateTrainingJob", code="ResourceLimitExceeded", message="limit reached", count=1
+    )
+    assert [(f["service"], f["operation"], f["count"], f["fired"]) for f in pending] == [
+        ("sagemaker", "CreateTrainingJob", 1, 0)
+    ]
+    assert faults.pending(endpoint) == pending
+    request = training_request(data)
+
     with pytest.raises(ClientError) as caught:
         sagemaker.create_training_job(**request)
-    assert caught.value.response["Error"]["Code"] == "ResourceLimitExceeded"
+
+    error = caught.value.response
+    assert error["Error"]["Code"] == "ResourceLimitExceeded"
+    assert error["Error"]["Message"] == "limit reached"
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert isinstance(caught.value, sagemaker.exceptions.ResourceLimitExceeded)
+    with pytest.raises(ClientError):  # nothing was created
+        sagemaker.describe_training_job(TrainingJobName=request["TrainingJobName"])
     assert faults.pending(endpoint) == []
+    assert faults.fired(endpoint) == [
+        {"service": "sagemaker", "operation": "CreateTrainingJob", "code": "ResourceLimitExceeded", "count": 1}
+    ]
     assert sagemaker.create_training_job(**request)["TrainingJobArn"]  # the next call goes through
-    with pytest.raises(urllib.error.HTTPError):
-        faults.inject(endpoint, service="sagemaker", operation="CreateTrainingJob", code="X", message="m", count=0)
-    faults.inject(endpoint, service="sagemaker", operation="CreateProcessingJob", code="X", message="m", count=2)
-    assert faults.clear_remote(endpoint) == []
+    assert faults.clear(endpoint) == [] and faults.fired(endpoint) == []
+
+
+def test_faults_count_per_call_and_clear(endpoint: str) -> None:
+    faults.clear(endpoint)
+    faults.inject(endpoint, operation="CreateProcessingJob", code="ResourceInUse", message="m", count=2)
+    sagemaker = client(endpoint, "sagemaker")
+    request = {
+        "ProcessingJobName": f"fault-{uuid.uuid4().hex[:12]}",
+        "AppSpecification": {"ImageUri": IMAGE, "ContainerEntrypoint": ["python3", "-c", "pass"]},
+        "ProcessingResources": {
+            "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 10}
+        },
+        "RoleArn": ROLE,
+    }
+    with pytest.raises(ClientError) as caught:
+        sagemaker.create_processing_job(**request)
+    assert caught.value.response["Error"]["Code"] == "ResourceInUse"
+    assert [f["fired"] for f in faults.pending(endpoint)] == [1]
+    assert faults.clear(endpoint) == []
+    assert sagemaker.create_processing_job(**request)["ProcessingJobArn"]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"operation": "CreateTrainingJob", "code": "X", "message": "m", "count": 0},
+        {"operation": "CreateTrainingJob", "code": "X", "message": "m", "status": 200},
+        {"operation": "CreateModel", "code": "X", "message": "m"},
+        {"operation": "CreateTrainingJob", "code": "X", "message": "m", "service": "s3"},
+    ],
+)
+def test_faults_that_no_call_would_honour_are_refused(endpoint: str, fault: dict[str, Any]) -> None:
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        faults.inject(endpoint, **fault)
+    assert caught.value.code == 400
+    assert "error" in json.loads(caught.value.read())
 
 
 def test_a_retried_sync_task_sees_the_step_functions_error_name_and_a_compressed_wait(
@@ -371,19 +523,41 @@ def test_a_retried_sync_task_sees_the_step_functions_error_name_and_a_compressed
     arn = sfn.create_state_machine(
         name="local-sagemaker-retry", definition=json.dumps(machine), roleArn="arn:aws:iam::123456789012:role/s"
     )["stateMachineArn"]
-    faults.inject(
-        endpoint, service="sagemaker", operation="CreateTrainingJob", code="ResourceLimitExceeded", message="quota"
-    )
+    faults.clear(endpoint)
+    faults.inject(endpoint, operation="CreateTrainingJob", code="ResourceLimitExceeded", message="quota")
     job = f"retry-{uuid.uuid4().hex[:12]}"
     payload = {"job": job, "train": data["train"], "test": data["test"], "hyperparameters": {"num_round": "3"}}
     execution = run(endpoint, arn, payload)
     assert execution["status"] == "SUCCEEDED", task_failure(endpoint, execution["executionArn"])
-    failure = task_failure(endpoint, execution["executionArn"])
-    assert failure["error"] == "SageMaker.ResourceLimitExceededException"
-    assert "Error Code: ResourceLimitExceeded" in failure["cause"]
+    events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+    failed = [e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed"]
+    assert [f["error"] for f in failed] == ["SageMaker.ResourceLimitExceededException"]  # once, then retried
+    assert failed[0]["cause"] == "quota (Service: AmazonSageMaker; Status Code: 400; Error Code: ResourceLimitExceeded)"
+    assert faults.fired(endpoint)[0]["count"] == 1
     # the 30 s retry interval ran compressed (MLOPS_LOCAL_WAIT_SCALE, default 0.02): the log says so
     log = Path(endpoint_log(endpoint)).read_text()
-    assert "retry wait: 30.00 s as deployed, 0.600 s locally" in log
+    assert f"retry wait: 30.00 s as deployed, {30 * clock.scale():.3f} s locally" in log
+
+
+def test_a_wait_state_is_compressed(endpoint: str) -> None:
+    sfn = client(endpoint, "stepfunctions")
+    machine = {
+        "StartAt": "Pause",
+        "States": {"Pause": {"Type": "Wait", "Seconds": 10, "Next": "Done"}, "Done": {"Type": "Succeed"}},
+    }
+    arn = sfn.create_state_machine(
+        name="local-wait-scaled", definition=json.dumps(machine), roleArn="arn:aws:iam::123456789012:role/s"
+    )["stateMachineArn"]
+    execution = run(endpoint, arn, {"job": f"wait-{uuid.uuid4().hex[:12]}"})
+    assert execution["status"] == "SUCCEEDED"
+    log = Path(endpoint_log(endpoint)).read_text()
+    assert f"wait state: 10.00 s as deployed, {10 * clock.scale():.3f} s locally" in log
+
+
+def test_wait_scale_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for raw, expected in (("", 0.02), ("1", 1.0), ("0.5", 0.5), ("7", 1.0), ("-1", 0.0), ("fast", 0.02)):
+        monkeypatch.setenv("MLOPS_LOCAL_WAIT_SCALE", raw)
+        assert clock.scale() == expected, raw
 
 
 @pytest.mark.parametrize(

@@ -160,3 +160,34 @@ def test_json_rest_errors_carry_code_and_status() -> None:
 
     error = JsonRESTError("ResourceLimitExceeded", "m")
     assert error.code == 400 and error.error_type == "ResourceLimitExceeded"
+
+
+def test_wait_states_wait_through_wait_function_eval_body() -> None:
+    """mlops/local/plugins/clock.py replaces WaitFunction._eval_body to compress Wait states."""
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (
+        seconds,
+        seconds_path,
+        timestamp,
+        wait_function,
+    )
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+
+    base = wait_function.WaitFunction
+    # as installed by the server process the body may already be ours: check moto's source
+    source = inspect.getsource(wait_function)
+    assert "w_sec = self._get_wait_seconds(env=env)" in source
+    assert "env.program_state_event.wait(wait_seconds)" in source
+    assert list(inspect.signature(base._get_wait_seconds).parameters) == ["self", "env"]
+    forms = [
+        getattr(module, name)
+        for module in (seconds, seconds_path, timestamp)
+        for name in dir(module)
+        if isinstance(getattr(module, name), type)
+        and issubclass(getattr(module, name), base)
+        and getattr(module, name) is not base
+    ]
+    assert len(forms) >= 5
+    for form in forms:  # every Wait form inherits the body the plugin replaces
+        assert "_eval_body" not in vars(form), form
+    assert "program_state_event" in inspect.getsource(Environment.__init__)
+    assert hasattr(Environment, "is_running")

@@ -20,11 +20,15 @@ Gaps bridged (tests/integration/test_moto_contract.py guards every internal used
    Functions gives it: `SageMaker.<Code>Exception` for the errors the SageMaker API models
    (`ResourceLimitExceeded`, `ResourceInUse`, `ResourceNotFound`, ...: the SDK's exception
    classes), `SageMaker.AmazonSageMakerException` for the rest (validation, throttling), with
-   the service's message and code as cause. moto's `.sync` loop itself fails for any service
-   without `.waitForTaskToken` (it calls `interrupt_all()` on a `None` callback endpoint), so
-   the class runs its own polling loop (`_eval_integration_pattern`).
+   the service's message and code as cause (`step_functions_error` lists the names). moto's
+   `.sync` loop itself fails for any service without `.waitForTaskToken` (it calls
+   `interrupt_all()` on a `None` callback endpoint), so the class runs its own polling loop
+   (`_eval_integration_pattern`).
 3. Injected faults (`mlops.local.faults`): `CreateTrainingJob`/`CreateProcessingJob` first
-   consult the fault registry and, when a fault is pending, answer with its error code.
+   consult the fault registry and, when a fault is pending, raise moto's `JsonRESTError` with
+   its code, message and HTTP status, before anything is created: every client (boto3 then
+   raises e.g. `SageMaker.Client.exceptions.ResourceLimitExceeded`) and the Step Functions
+   integration above (e.g. `SageMaker.ResourceLimitExceededException`) see the real API's error.
 """
 
 from __future__ import annotations
@@ -47,19 +51,34 @@ _FACTORY = "moto.stepfunctions.parser.asl.component.state.exec.state_task.servic
 _TASK_FACTORY = "moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_factory"
 _SERVICE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
 
-#: SageMaker error codes the API models as their own exception (botocore's error shapes); Step
-#: Functions names them `SageMaker.<Code>Exception`, every other code `AmazonSageMakerException`.
-_MODELLED_ERRORS = {
-    "ConflictException",
-    "ResourceAlreadyExists",
-    "ResourceInUse",
-    "ResourceLimitExceeded",
-    "ResourceNotFound",
-}
+#: The error shapes botocore's SageMaker model declares (shape name == error code, no
+#: `error.code` override; tests/integration/test_local_sagemaker.py checks the set against botocore).
+_MODELLED_ERRORS = frozenset(
+    {
+        "ConflictException",
+        "ResourceAlreadyExists",
+        "ResourceInUse",
+        "ResourceLimitExceeded",
+        "ResourceNotFound",
+    }
+)
 
 
 def step_functions_error(code: str) -> str:
-    """The Step Functions error name of a SageMaker API error code."""
+    """The error name Step Functions gives a SageMaker API error code.
+
+    Step Functions names a service error `SageMaker.<exception class>`, the class being the
+    SDK's for a modelled error shape (the shape name with an `Exception` suffix where it has
+    none) and the service's base `AmazonSageMakerException` for any other code:
+
+    - `ResourceLimitExceeded` -> `SageMaker.ResourceLimitExceededException`
+    - `ResourceInUse` -> `SageMaker.ResourceInUseException`
+    - `ResourceNotFound` -> `SageMaker.ResourceNotFoundException`
+    - `ResourceAlreadyExists` -> `SageMaker.ResourceAlreadyExistsException`
+    - `ConflictException` -> `SageMaker.ConflictException`
+    - anything else (`ValidationException`, `ThrottlingException`, `InternalFailure`, ...) ->
+      `SageMaker.AmazonSageMakerException` (the code stays in the cause: `Error Code: ...`)
+    """
     if code not in _MODELLED_ERRORS:
         return "SageMaker.AmazonSageMakerException"
     return f"SageMaker.{code}" if code.endswith("Exception") else f"SageMaker.{code}Exception"
