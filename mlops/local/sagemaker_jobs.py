@@ -28,6 +28,11 @@ rewritten the same way, and a script that no input provides (e.g. `.../evaluate.
 taken from the repository's `training/`. `MLOPS_EVAL_MODEL`/`_TEST`/`_OUTPUT` point
 `training/evaluate.py`'s default paths at the rewritten ones.
 
+The job runs with this interpreter's libraries whatever image it names, so a job whose image is
+an AWS XGBoost framework image of another major.minor than the installed xgboost fails before
+it runs (`ClientError: image sagemaker-xgboost:1.7-1 runs xgboost 1.7, but ...`,
+`mlops.local.frameworks`): its results would not hold on AWS.
+
 Billable time equals training time: managed spot savings are not simulated locally.
 Inputs may be `S3Prefix` (every object under the prefix, keyed relative to it) or
 `ManifestFile`: the object at `S3Uri` is a SageMaker manifest,
@@ -53,6 +58,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from mlops.local import frameworks
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TRAIN_SCRIPT = REPO_ROOT / "training" / "train.py"
@@ -261,6 +268,7 @@ def run_training_job(job: dict[str, Any], s3: Any, *, endpoint_url: str, region:
         (config_dir / "hyperparameters.json").write_text(json.dumps(raw_hps), encoding="utf-8")
         env = _base_env(endpoint_url, region, root)
         try:
+            frameworks.check_image((job.get("AlgorithmSpecification") or {}).get("TrainingImage"))
             channels = []
             for channel in job.get("InputDataConfig") or []:
                 channel_name = channel["ChannelName"]
@@ -367,6 +375,7 @@ def run_processing_job(job: dict[str, Any], s3: Any, *, endpoint_url: str, regio
         env = _base_env(endpoint_url, region, root)
         outputs = (job.get("ProcessingOutputConfig") or {}).get("Outputs") or []
         try:
+            frameworks.check_image((job.get("AppSpecification") or {}).get("ImageUri"))
             for item in job.get("ProcessingInputs") or []:
                 source = item.get("S3Input")
                 if source:

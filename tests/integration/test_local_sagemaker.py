@@ -25,7 +25,7 @@ from mlops.local.plugins.sagemaker import _MODELLED_ERRORS, step_functions_error
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/local-sagemaker"
-IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.2-0"
 BUCKET = "local-sagemaker-test"
 EXECUTION_TIMEOUT_S = 120
 
@@ -579,3 +579,51 @@ def test_the_modelled_errors_are_the_sdks() -> None:
 
     model = botocore.session.get_session().get_service_model("sagemaker")
     assert {shape.name for shape in model.error_shapes} == _MODELLED_ERRORS
+
+
+OLD_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+
+
+def test_the_runner_refuses_an_xgboost_image_of_another_version_before_running(
+    endpoint: str, data: dict[str, str]
+) -> None:
+    """xgboost 3.2 is installed: a job naming the 1.7-1 image fails, saying what and why, and writes nothing."""
+    request = training_request(data)
+    request["AlgorithmSpecification"] = {"TrainingImage": OLD_IMAGE, "TrainingInputMode": "File"}
+    s3 = client(endpoint, "s3")
+
+    result = sagemaker_jobs.run_training_job(request, s3, endpoint_url=endpoint, region=REGION)
+
+    assert result.status == "Failed"
+    assert result.failure_reason is not None
+    assert result.failure_reason.startswith("ClientError: image sagemaker-xgboost:1.7-1 runs xgboost 1.7")
+    assert "would not hold on AWS" in result.failure_reason
+    prefix = f"models/{request['TrainingJobName']}/"
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("KeyCount", 0) == 0
+
+    processing = {
+        "ProcessingJobName": f"old-{uuid.uuid4().hex[:12]}",
+        "AppSpecification": {"ImageUri": OLD_IMAGE, "ContainerEntrypoint": ["python3", "-c", "pass"]},
+    }
+    result = sagemaker_jobs.run_processing_job(processing, s3, endpoint_url=endpoint, region=REGION)
+    assert result.status == "Failed"
+    assert result.failure_reason is not None and "sagemaker-xgboost:1.7-1 runs xgboost 1.7" in result.failure_reason
+
+
+def test_a_sync_task_on_an_old_image_fails_with_the_refusal_as_failure_reason(
+    endpoint: str, data: dict[str, str]
+) -> None:
+    machine = definition()
+    machine["States"]["Train"]["Parameters"]["AlgorithmSpecification"]["TrainingImage"] = OLD_IMAGE
+    arn = client(endpoint, "stepfunctions").create_state_machine(
+        name="local-sagemaker-old-image", definition=json.dumps(machine), roleArn="arn:aws:iam::123456789012:role/s"
+    )["stateMachineArn"]
+    job = f"old-{uuid.uuid4().hex[:12]}"
+    payload = {"job": job, "train": data["train"], "test": data["test"], "hyperparameters": {"num_round": "3"}}
+
+    execution = run(endpoint, arn, payload)
+
+    assert execution["status"] == "FAILED"
+    cause = json.loads(task_failure(endpoint, execution["executionArn"])["cause"])
+    assert cause["TrainingJobStatus"] == "Failed"
+    assert "sagemaker-xgboost:1.7-1 runs xgboost 1.7" in cause["FailureReason"]

@@ -178,6 +178,7 @@ def _run_jobs_for_real(endpoint_url: str) -> None:
         job = create_training(self, *args, **kwargs)
         request = {
             "TrainingJobName": job.training_job_name,
+            "AlgorithmSpecification": job.algorithm_specification,
             "HyperParameters": job.hyper_parameters,
             "InputDataConfig": job.input_data_config,
             "OutputDataConfig": job.output_data_config,
