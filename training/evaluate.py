@@ -10,6 +10,11 @@ Self-contained (a processing job receives this one file), imports nothing from `
 - output: `/opt/ml/processing/evaluation/evaluation.json` in the SageMaker ModelMetrics
   "binary_classification_metrics" format.
 
+- dataset: `--target` and `--id-columns` (a JSON list), which the pipeline passes from the
+  config (`mlops/pipeline/job_contract.py`). A model's `features.json` records the target and
+  id columns it was trained with; arguments that disagree with it fail the job (the model would
+  be scored on another label), and a model without `features.json` needs `--target`.
+
 Every path can be overridden by argument or environment variable (MLOPS_EVAL_MODEL,
 MLOPS_EVAL_TEST, MLOPS_EVAL_OUTPUT). A failure exits non-zero with the reason on stderr.
 """
@@ -25,6 +30,7 @@ import sys
 import tarfile
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +132,27 @@ def select_holdout(frame: pd.DataFrame, holdout: dict[str, Any] | None) -> tuple
     return selected.reset_index(drop=True), f"{len(selected)} held-out row(s), {holdout.get('split', '')}".strip()
 
 
-def load_model(directory: Path) -> tuple[xgb.Booster, list[str], str]:
+@dataclass(frozen=True)
+class Dataset:
+    """The label and row-key columns the job was asked to evaluate on (None: not given)."""
+
+    target: str | None = None
+    id_columns: list[str] | None = None
+
+
+def parse_columns(text: str) -> list[str]:
+    try:
+        columns = json.loads(text)
+    except ValueError as exc:
+        raise EvaluationError(f"--id-columns is not a JSON list of column names: {text!r}") from exc
+    if not isinstance(columns, list) or not all(isinstance(c, str) and c for c in columns):
+        raise EvaluationError(f"--id-columns must be a JSON list of column names, got {text!r}")
+    return columns
+
+
+def load_model(directory: Path, dataset: Dataset) -> tuple[xgb.Booster, list[str], str]:
+    """The booster, its features and the target to score against: the one the model was trained
+    for, which must be the one the job names."""
     booster = xgb.Booster()
     try:
         booster.load_model(bytearray((directory / MODEL_FILE).read_bytes()))
@@ -135,10 +161,22 @@ def load_model(directory: Path) -> tuple[xgb.Booster, list[str], str]:
     features_path = directory / FEATURES_FILE
     if features_path.is_file():
         described = json.loads(features_path.read_text(encoding="utf-8"))
-        return booster, list(described["features"]), str(described["target"])
+        target = str(described["target"])
+        if dataset.target is not None and dataset.target != target:
+            raise EvaluationError(
+                f"the model was trained for target {target!r}, the job evaluates target {dataset.target!r}"
+            )
+        trained_ids = [str(c) for c in described.get("id_columns", [])]
+        if dataset.id_columns is not None and dataset.id_columns != trained_ids:
+            raise EvaluationError(
+                f"the model was trained with id columns {trained_ids}, the job passes {dataset.id_columns}"
+            )
+        return booster, [str(f) for f in described["features"]], target
+    if dataset.target is None:
+        raise EvaluationError(f"the model has no {FEATURES_FILE}: pass the dataset's target column with --target")
     if not booster.feature_names:
         raise EvaluationError(f"the model has no feature names and there is no {FEATURES_FILE}")
-    return booster, list(booster.feature_names), "diagnosis"
+    return booster, list(booster.feature_names), dataset.target
 
 
 def read_test(channel: Path) -> pd.DataFrame:
@@ -191,10 +229,12 @@ def binary_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float = 0.
     return {"binary_classification_metrics": document}
 
 
-def evaluate(model_path: Path, test_dir: Path, output_dir: Path, threshold: float) -> dict[str, Any]:
+def evaluate(
+    model_path: Path, test_dir: Path, output_dir: Path, threshold: float, dataset: Dataset | None = None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
         directory = model_directory(model_path, Path(scratch))
-        booster, features, target = load_model(directory)
+        booster, features, target = load_model(directory, dataset or Dataset())
         holdout = load_holdout(directory)
     frame, evaluated_on = select_holdout(read_test(test_dir), holdout)
     missing = [c for c in [*features, target] if c not in frame.columns]
@@ -226,6 +266,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--test", default=env.get("MLOPS_EVAL_TEST", "/opt/ml/processing/test"))
     parser.add_argument("--output", default=env.get("MLOPS_EVAL_OUTPUT", "/opt/ml/processing/evaluation"))
     parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--target", default=None, help="the dataset's label column")
+    parser.add_argument("--id-columns", dest="id_columns", default=None, help="its row-key columns, a JSON list")
     return parser.parse_args(argv)
 
 
@@ -233,7 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
     try:
-        evaluate(Path(args.model), Path(args.test), Path(args.output), args.threshold)
+        dataset = Dataset(args.target, None if args.id_columns is None else parse_columns(args.id_columns))
+        evaluate(Path(args.model), Path(args.test), Path(args.output), args.threshold, dataset)
     except EvaluationError as exc:
         print(f"ERROR EvaluationError: {exc}", file=sys.stderr, flush=True)
         return 1

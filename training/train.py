@@ -4,7 +4,9 @@ Runs inside the SageMaker XGBoost framework container, so it imports nothing fro
 keeps to the container contract:
 
 - hyperparameters: `$SM_INPUT_CONFIG_DIR/hyperparameters.json` (default /opt/ml/input/config),
-  then `SM_HPS`, then command-line arguments (each later source wins);
+  then `SM_HPS`, then command-line arguments (each later source wins); `target` (required) and
+  `id_columns` (a JSON list) are the dataset's label and row-key columns, which the pipeline
+  passes from the config (`mlops/pipeline/job_contract.py`);
 - training data: every .csv, .csv.gz and .parquet file under `SM_CHANNEL_TRAIN`; an optional
   `SM_CHANNEL_VALIDATION` replaces the held-out split;
 - model: `SM_MODEL_DIR/xgboost-model` (XGBoost JSON), `SM_MODEL_DIR/features.json`, and
@@ -93,8 +95,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     add("validation_fraction", type=float, default=0.2)
     add("seed", type=int, default=0)
     add("checkpoint_frequency", type=int, default=10)
-    add("target", default="diagnosis")
-    add("id_columns", default="sample_id", help="comma-separated columns that are not features")
+    # the dataset's schema, from the config (mlops/pipeline/job_contract.py): no example defaults
+    add("target", default=None, help="the label column (0/1)")
+    add("id_columns", default="[]", help="row-key columns, never features: a JSON list (or comma-separated)")
     env = os.environ
     add("train", default=env.get("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
     add("validation", default=env.get("SM_CHANNEL_VALIDATION"))
@@ -107,6 +110,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         LOG.info("ignoring unknown arguments: %s", " ".join(unknown))
+    if not args.target:
+        raise TrainingError(
+            "hyperparameter 'target' is required: the dataset's label column (the pipeline passes the config's target)"
+        )
+    args.id_columns = parse_columns(args.id_columns)
+    if args.target in args.id_columns:
+        raise TrainingError(f"the target {args.target!r} is also listed as an id column")
     if args.num_round < 1:
         raise TrainingError(f"num_round must be at least 1, got {args.num_round}")
     if not 0.0 < args.validation_fraction < 1.0:
@@ -114,6 +124,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.checkpoint_frequency < 1:
         raise TrainingError(f"checkpoint_frequency must be at least 1, got {args.checkpoint_frequency}")
     return args
+
+
+def parse_columns(value: object) -> list[str]:
+    """`id_columns` as the pipeline passes it (a JSON list, decoded or not) or comma-separated text."""
+    if isinstance(value, list):
+        decoded: object = value
+    else:
+        text = str(value).strip()
+        if not text.startswith("["):
+            return [c.strip() for c in text.split(",") if c.strip()]
+        try:
+            decoded = json.loads(text)
+        except ValueError as exc:
+            raise TrainingError(f"id_columns is not a JSON list of column names: {text!r}") from exc
+    if not isinstance(decoded, list) or not all(isinstance(c, str) and c for c in decoded):
+        raise TrainingError(f"id_columns must be a list of column names, got {value!r}")
+    return list(decoded)
 
 
 # --------------------------------------------------------------------------------------------
@@ -313,7 +340,7 @@ def _last(evals_log: Mapping[str, Mapping[str, Sequence[float]]], data: str, bes
 
 def train(args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
-    id_columns = [c.strip() for c in str(args.id_columns).split(",") if c.strip()]
+    id_columns: list[str] = args.id_columns
     frame = read_channel(Path(args.train))
     if args.validation:
         train_frame, valid_frame = frame, read_channel(Path(args.validation))

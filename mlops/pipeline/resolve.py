@@ -23,6 +23,7 @@ from mlops.config import ProjectConfig
 from mlops.data.errors import UnknownDatasetError
 from mlops.errors import MlopsError
 from mlops.ingest.manifest import Manifest
+from mlops.pipeline.job_contract import dataset_hyperparameters
 from mlops.registry.data_versions import DataVersionRecord, DataVersionRegistry
 from mlops.registry.model_packages import Champion, ModelPackages
 
@@ -133,7 +134,12 @@ class RunResolver:
             manifest_uri=f"s3://{self._artifacts}/{run_key}",
             data_prefix=f"s3://{bucket}/",
             data_objects=keys,
-            hyperparameters=merge_hyperparameters(self._config.training.hyperparameters, request.hyperparameters, code),
+            hyperparameters=merge_hyperparameters(
+                self._config.training.hyperparameters,
+                request.hyperparameters,
+                # the dataset's schema, then the code location: neither can be overridden
+                {**dataset_hyperparameters(self._config.datasets[request.dataset]), **code},
+            ),
             job_name=name,
             output_uri=f"s3://{self._artifacts}/{MODELS}{request.dataset}/",
             checkpoint_uri=f"s3://{self._artifacts}/{CHECKPOINTS}{name}/",

@@ -16,6 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from mlops.config import TrainingConfig
+from mlops.pipeline.job_contract import EVALUATION_ARGUMENTS
 
 #: Step Functions error names of SageMaker API errors worth retrying (capacity, limits, throttling)
 TRANSIENT_SAGEMAKER_ERRORS = [
@@ -121,14 +122,17 @@ def _s3_input(name: str, local: str, uri: Mapping[str, str], data_type: str = "S
 def evaluation_job_parameters(
     job: JobSettings, *, script_uri: str, script_key: str, instance_type: str, max_runtime_seconds: int
 ) -> dict[str, object]:
-    """CreateProcessingJob running evaluate.py on the trained model and the run's data manifest;
-    evaluation.json lands under `$.run.evaluation_prefix`."""
+    """CreateProcessingJob running evaluate.py on the trained model and the run's data manifest,
+    with the dataset's target and id columns as arguments; evaluation.json lands under
+    `$.run.evaluation_prefix`."""
     return {
         "ProcessingJobName.$": "States.Format('{}-e{}', $.run.job_name, $$.State.RetryCount)",
         "RoleArn": job.role_arn,
         "AppSpecification": {
             "ImageUri": job.image_uri,
             "ContainerEntrypoint": ["python3", f"{PROCESSING}/input/code/{script_key}"],
+            # the dataset's target and id columns, as the training job got them
+            "ContainerArguments.$": EVALUATION_ARGUMENTS,
         },
         "ProcessingInputs": [
             _s3_input("code", "input/code", {"S3Uri": script_uri}),

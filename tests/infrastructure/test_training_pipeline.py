@@ -128,7 +128,8 @@ def test_training_uses_managed_spot_with_max_wait_checkpoints_and_kms(dev: Synth
     assert params["ResourceConfig"]["InstanceCount"] == training.instance_count
     assert "EncryptionKey" in params["OutputDataConfig"]["KmsKeyId"]
     assert "/models/" in params["OutputDataConfig"]["S3OutputPath"]
-    assert params["AlgorithmSpecification"]["TrainingImage"].endswith(f"/sagemaker-xgboost:{training.framework_version}")
+    image = params["AlgorithmSpecification"]["TrainingImage"]
+    assert image.endswith(f"/sagemaker-xgboost:{training.framework_version}")
     # a g5 has NVMe instance storage, which SageMaker encrypts itself and refuses a volume key for
     assert has_instance_storage(training.instance_type)
     assert "VolumeKmsKeyId" not in params["ResourceConfig"]

@@ -21,6 +21,7 @@ from mlops import example_data
 from mlops.local import faults, process, sagemaker_jobs
 from mlops.local.plugins import clock
 from mlops.local.plugins.sagemaker import _MODELLED_ERRORS, step_functions_error
+from mlops.pipeline.job_contract import EVALUATION_ARGUMENTS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -627,3 +628,39 @@ def test_a_sync_task_on_an_old_image_fails_with_the_refusal_as_failure_reason(
     cause = json.loads(task_failure(endpoint, execution["executionArn"])["cause"])
     assert cause["TrainingJobStatus"] == "Failed"
     assert "sagemaker-xgboost:1.7-1 runs xgboost 1.7" in cause["FailureReason"]
+
+
+def test_the_datasets_target_reaches_both_jobs_through_the_state_machine(
+    endpoint: str, data: dict[str, str], tmp_path: Path
+) -> None:
+    """Another dataset's label and key columns: training gets them as hyperparameters, evaluation as
+    the ContainerArguments the deployed state machine builds with States.Array (EVALUATION_ARGUMENTS)."""
+    s3 = client(endpoint, "s3")
+    renamed = tmp_path / "renamed.csv"
+    frame = example_data.breast_cancer_frame().rename(columns={"diagnosis": "label", "sample_id": "case"})
+    frame.to_csv(renamed, index=False)
+    s3.upload_file(str(renamed), BUCKET, "data/renamed/part-0.csv")
+    machine = definition()
+    machine["States"]["Train"]["Parameters"]["HyperParameters.$"] = "$.run.hyperparameters"
+    machine["States"]["Evaluate"]["Parameters"]["AppSpecification"]["ContainerArguments.$"] = EVALUATION_ARGUMENTS
+    arn = client(endpoint, "stepfunctions").create_state_machine(
+        name="local-sagemaker-renamed", definition=json.dumps(machine), roleArn="arn:aws:iam::123456789012:role/s"
+    )["stateMachineArn"]
+    job = f"renamed-{uuid.uuid4().hex[:12]}"
+    schema = {"target": "label", "id_columns": json.dumps(["case"])}
+    hyperparameters = {"num_round": "10", "sagemaker_program": "train.py", "sagemaker_submit_directory": data["code"]}
+    train_uri = f"s3://{BUCKET}/data/renamed/"
+    payload = {
+        "job": job,
+        "train": train_uri,
+        "test": train_uri,
+        "run": {"hyperparameters": {**hyperparameters, **schema}},
+    }
+
+    execution = run(endpoint, arn, payload)
+
+    assert execution["status"] == "SUCCEEDED", task_failure(endpoint, execution["executionArn"])
+    evaluation = json.loads(s3.get_object(Bucket=BUCKET, Key=f"evaluation/{job}/evaluation.json")["Body"].read())
+    assert evaluation["binary_classification_metrics"]["auc"]["value"] > 0.9
+    processing = client(endpoint, "sagemaker").describe_processing_job(ProcessingJobName=f"{job}-eval")
+    assert processing["AppSpecification"]["ContainerArguments"] == ["--target", "label", "--id-columns", '["case"]']

@@ -196,3 +196,14 @@ def test_a_champion_without_recorded_metrics_is_a_clear_error(lake: DataLake, ar
     )
     with pytest.raises(ChampionMetricsError, match="no 'metrics'"):
         resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET), "bad-champion", CODE)
+
+
+def test_resolve_passes_the_datasets_target_and_id_columns_to_the_training_job(lake: DataLake, artifacts: str) -> None:
+    accepted_version(lake)
+    declared = lake.config.datasets[DATASET]
+    run = resolver(lake, artifacts).resolve(
+        TrainingRequest(dataset=DATASET, hyperparameters={"target": "other", "id_columns": "[]"}), "schema", CODE
+    )
+    assert run.hyperparameters["target"] == declared.target  # from the config; an override cannot change it
+    unique = [c.name for c in declared.columns if c.unique]
+    assert unique and json.loads(run.hyperparameters["id_columns"]) == unique

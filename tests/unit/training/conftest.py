@@ -16,9 +16,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mlops import config as config_module
 from mlops.example_data import breast_cancer_frame
+from mlops.pipeline.job_contract import dataset_hyperparameters
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+#: what the pipeline passes every training job of the example dataset (its target and id columns)
+DATASET_HYPERPARAMETERS = dataset_hyperparameters(
+    config_module.load(REPO_ROOT / "mlops.yaml", "dev").datasets["breast-cancer"]
+)
 TRAIN_SCRIPT = REPO_ROOT / "training" / "train.py"
 EVALUATE_SCRIPT = REPO_ROOT / "training" / "evaluate.py"
 TEST_ROWS = 120
@@ -77,9 +83,11 @@ class Container:
         return env
 
     def hyperparameters(self, **values: object) -> None:
-        """Written the way SageMaker script mode writes them: every value a JSON-encoded string."""
+        """Written the way SageMaker script mode writes them: every value a JSON-encoded string;
+        the dataset's target and id columns as the pipeline passes them, unless given."""
         self.config.mkdir(parents=True, exist_ok=True)
-        encoded = {k: json.dumps(v) for k, v in {"sagemaker_program": "train.py", **values}.items()}
+        merged = {"sagemaker_program": "train.py", **DATASET_HYPERPARAMETERS, **values}
+        encoded = {k: json.dumps(v) for k, v in merged.items()}
         (self.config / "hyperparameters.json").write_text(json.dumps(encoded))
 
     def train(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -143,6 +151,7 @@ def laid_out(root: Path) -> Container:
     # the evaluation job gets the data version the model trained on, as in the pipeline, and
     # scores the rows training held out (holdout.json); `test` stays unseen by both
     train.to_parquet(box.test_channel / "test.parquet", index=False)
+    box.hyperparameters()
     return box
 
 

@@ -189,3 +189,25 @@ def test_metrics_agree_with_scikit_learn() -> None:
 def test_auc_of_a_single_class_is_nan() -> None:
     evaluate = load_entry_point("evaluate")
     assert math.isnan(evaluate.roc_auc(np.ones(4), np.array([0.1, 0.2, 0.3, 0.4])))
+
+
+def test_a_model_without_features_json_needs_the_target_from_the_job(trained: Container, tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(trained.model_dir, model)
+    (model / "features.json").unlink()
+
+    unnamed = trained.evaluate("--model", str(model), "--output", str(tmp_path / "unnamed"))
+    assert unnamed.returncode == 1
+    assert "the model has no features.json: pass the dataset's target column with --target" in unnamed.stderr
+    assert not (tmp_path / "unnamed" / "evaluation.json").exists()
+
+    named = trained.evaluate("--model", str(model), "--output", str(tmp_path / "named"), "--target", "diagnosis")
+    assert named.returncode == 0, named.stderr
+    assert json.loads((tmp_path / "named" / "evaluation.json").read_text())["binary_classification_metrics"]
+
+
+@pytest.mark.parametrize("value", ['"sample_id"', "[1]", "nope"])
+def test_malformed_id_columns_arguments_are_refused(trained: Container, tmp_path: Path, value: str) -> None:
+    run = trained.evaluate("--output", str(tmp_path / "out"), "--target", "diagnosis", "--id-columns", value)
+    assert run.returncode == 1
+    assert "--id-columns" in run.stderr

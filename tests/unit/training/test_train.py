@@ -1,6 +1,7 @@
 import json
 from types import ModuleType
 
+import pandas as pd  # type: ignore[import-untyped]
 import pytest
 
 from tests.unit.training.conftest import Container, load_entry_point
@@ -158,3 +159,68 @@ def test_an_invalid_device_override_fails(
     assert train.main(["--num_round", "2"]) == 1
 
     assert "MLOPS_DEVICE" in (container.output_dir / "failure").read_text()
+
+
+# ----- the dataset's schema comes from the pipeline (mlops/pipeline/job_contract.py)
+
+
+def rename_columns(container: Container, renames: dict[str, str]) -> None:
+    """Every file of the train and test channels, with the example's columns renamed."""
+    for path in [*container.train_channel.iterdir(), *container.test_channel.iterdir()]:
+        if path.name.endswith(".parquet"):
+            pd.read_parquet(path).rename(columns=renames).to_parquet(path, index=False)
+        else:
+            pd.read_csv(path).rename(columns=renames).to_csv(path, index=False)
+
+
+def test_another_datasets_target_and_id_columns_are_used_not_the_examples(container: Container) -> None:
+    rename_columns(container, {"diagnosis": "label", "sample_id": "case"})
+    container.hyperparameters(num_round=20, target="label", id_columns=json.dumps(["case"]))
+
+    run = container.train()
+
+    assert run.returncode == 0, run.stderr
+    described = json.loads((container.model_dir / "features.json").read_text())
+    assert (described["target"], described["id_columns"]) == ("label", ["case"])
+    assert "case" not in described["features"] and "label" not in described["features"]
+    assert len(described["features"]) == 30
+    held_out = json.loads((container.model_dir / "holdout.json").read_text())
+    assert (held_out["key"], held_out["id_columns"]) == ("ids", ["case"])
+
+    evaluated = container.evaluate("--target", "label", "--id-columns", json.dumps(["case"]))
+    assert evaluated.returncode == 0, evaluated.stderr
+    document = json.loads((container.evaluation_dir / "evaluation.json").read_text())
+    assert document["binary_classification_metrics"]["auc"]["value"] > 0.9
+
+    # the job names another target than the model was trained for: refused, not scored
+    wrong = container.evaluate("--target", "diagnosis", "--id-columns", json.dumps(["case"]))
+    assert wrong.returncode == 1
+    assert "the model was trained for target 'label', the job evaluates target 'diagnosis'" in wrong.stderr
+    wrong_ids = container.evaluate("--target", "label", "--id-columns", json.dumps(["sample_id"]))
+    assert wrong_ids.returncode == 1
+    assert "trained with id columns ['case'], the job passes ['sample_id']" in wrong_ids.stderr
+
+
+def test_without_a_target_hyperparameter_training_fails_saying_so(container: Container) -> None:
+    (container.config / "hyperparameters.json").write_text(json.dumps({"num_round": "5"}))
+
+    run = container.train()
+
+    assert run.returncode == 1
+    failure = (container.output_dir / "failure").read_text()
+    assert failure.startswith("TrainingError: hyperparameter 'target' is required")
+    assert not (container.model_dir / "xgboost-model").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "columns"),
+    [('["a", "b,c"]', ["a", "b,c"]), (["a"], ["a"]), ("a, b", ["a", "b"]), ("", []), ("[]", [])],
+)
+def test_id_columns_are_a_json_list_or_comma_separated(train: ModuleType, value: object, columns: list[str]) -> None:
+    assert train.parse_columns(value) == columns
+
+
+@pytest.mark.parametrize("value", ["[1, 2]", '["a", ""]', "[not json"])
+def test_malformed_id_columns_fail_clearly(train: ModuleType, value: str) -> None:
+    with pytest.raises(train.TrainingError, match="id_columns"):
+        train.parse_columns(value)
