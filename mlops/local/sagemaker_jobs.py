@@ -50,7 +50,6 @@ import contextlib
 import json
 import math
 import os
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -59,7 +58,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mlops.local import frameworks
+from mlops.local import frameworks, job_logs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TRAIN_SCRIPT = REPO_ROOT / "training" / "train.py"
@@ -82,6 +81,8 @@ class JobResult:
     model_artifacts: str | None = None
     logs: str = ""
     outputs: list[str] = field(default_factory=list)
+    #: the job's output lines as (epoch milliseconds, text), for its CloudWatch log stream
+    log_lines: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def seconds(self) -> int:
@@ -218,15 +219,9 @@ def _tail(text: str, limit: int = REASON_LIMIT) -> str:
     return tail[-limit:]
 
 
-def _run(command: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> tuple[int | None, str, str]:
-    """(exit code or None on timeout, stdout, stderr)."""
-    try:
-        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout if isinstance(exc.stdout, str) else ""
-        err = exc.stderr if isinstance(exc.stderr, str) else ""
-        return None, out, err
-    return done.returncode, done.stdout, done.stderr
+def _run(command: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> job_logs.Captured:
+    """Exit code (None on timeout), stdout, stderr and the timestamped lines for CloudWatch."""
+    return job_logs.run_captured(command, cwd=cwd, env=env, timeout=timeout)
 
 
 def _now() -> datetime:
@@ -304,32 +299,29 @@ def run_training_job(job: dict[str, Any], s3: Any, *, endpoint_url: str, region:
             item for k, v in user_hps.items() for item in (f"--{k}", v if isinstance(v, str) else json.dumps(v))
         ]
         max_runtime = float((job.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds") or DEFAULT_MAX_RUNTIME_S)
-        code, stdout, stderr = _run(
-            [sys.executable, str(script), *arguments],
-            cwd=script.parent,
-            env=env,
-            timeout=max_runtime,
-        )
-        logs = stdout + stderr
+        captured = _run([sys.executable, str(script), *arguments], cwd=script.parent, env=env, timeout=max_runtime)
+        code, stderr, logs, lines = captured.code, captured.stderr, captured.stdout + captured.stderr, captured.lines
         if checkpoint_uri and checkpoint_dir.is_dir():
             with contextlib.suppress(Exception):
                 upload_directory(s3, checkpoint_dir, checkpoint_uri)
         if code is None:
             reason = f"Training job reached MaxRuntimeInSeconds ({max_runtime:.0f} s) and was stopped."
-            return JobResult("Stopped", "MaxRuntimeExceeded", started, _now(), reason, logs=logs)
+            return JobResult("Stopped", "MaxRuntimeExceeded", started, _now(), reason, logs=logs, log_lines=lines)
         if code != 0:
             failure_file = output_dir / "failure"
             if failure_file.is_file() and failure_file.read_text(encoding="utf-8").strip():
                 detail = failure_file.read_text(encoding="utf-8").strip()
             else:
                 detail = f'ExecuteUserScriptError:\nExitCode {code}\nErrorMessage "{_tail(stderr, 800)}"'
-            return JobResult("Failed", "Failed", started, _now(), f"AlgorithmError: {detail}"[:REASON_LIMIT], logs=logs)
+            reason = f"AlgorithmError: {detail}"[:REASON_LIMIT]
+            return JobResult("Failed", "Failed", started, _now(), reason, logs=logs, log_lines=lines)
         output_uri = f"{job['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{name}/output"
         bucket, prefix = split_s3_uri(output_uri)
         s3.upload_file(str(pack(model_dir, root / "model.tar.gz")), bucket, f"{prefix}/model.tar.gz")
         s3.upload_file(str(pack(output_data_dir, root / "output.tar.gz")), bucket, f"{prefix}/output.tar.gz")
+        artifacts = f"{output_uri}/model.tar.gz"
         return JobResult(
-            "Completed", "Completed", started, _now(), model_artifacts=f"{output_uri}/model.tar.gz", logs=logs
+            "Completed", "Completed", started, _now(), model_artifacts=artifacts, logs=logs, log_lines=lines
         )
 
 
@@ -395,17 +387,17 @@ def run_processing_job(job: dict[str, Any], s3: Any, *, endpoint_url: str, regio
             }
         )
         max_runtime = float((job.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds") or DEFAULT_MAX_RUNTIME_S)
-        code, stdout, stderr = _run(command, cwd=work, env=env, timeout=max_runtime)
-        logs = stdout + stderr
+        captured = _run(command, cwd=work, env=env, timeout=max_runtime)
+        code, stderr, logs, lines = captured.code, captured.stderr, captured.stdout + captured.stderr, captured.lines
         if code is None:
             reason = f"Processing job reached MaxRuntimeInSeconds ({max_runtime:.0f} s) and was stopped."
-            return JobResult("Stopped", "Stopped", started, _now(), reason, logs=logs)
+            return JobResult("Stopped", "Stopped", started, _now(), reason, logs=logs, log_lines=lines)
         if code != 0:
             reason = f"AlgorithmError: {_tail(stderr) or f'exit code {code}'}"[:REASON_LIMIT]
-            return JobResult("Failed", "Failed", started, _now(), reason, logs=logs)
+            return JobResult("Failed", "Failed", started, _now(), reason, logs=logs, log_lines=lines)
         uploaded = []
         for output in outputs:
             target = output["S3Output"]
             upload_directory(s3, local_path(root, target["LocalPath"]), target["S3Uri"])
             uploaded.append(target["S3Uri"])
-        return JobResult("Completed", "Completed", started, _now(), logs=logs, outputs=uploaded)
+        return JobResult("Completed", "Completed", started, _now(), logs=logs, outputs=uploaded, log_lines=lines)

@@ -4,11 +4,13 @@ through our launcher `python -m mlops.local.server`, against the local S3."""
 
 import io
 import json
+import re
 import tarfile
 import time
 import urllib.error
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from mlops.local import faults, process, sagemaker_jobs
 from mlops.local.plugins import clock
 from mlops.local.plugins.sagemaker import _MODELLED_ERRORS, step_functions_error
 from mlops.pipeline.job_contract import EVALUATION_ARGUMENTS
+from mlops.pipeline.job_logs import JobLogs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -29,6 +32,8 @@ ROLE = "arn:aws:iam::123456789012:role/local-sagemaker"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.2-0"
 BUCKET = "local-sagemaker-test"
 EXECUTION_TIMEOUT_S = 120
+#: the example dataset's label and key columns, as the pipeline passes them (mlops/pipeline/job_contract.py)
+SCHEMA = {"target": "diagnosis", "id_columns": json.dumps(["sample_id"])}
 
 
 _LOGS: dict[str, Path] = {}
@@ -197,6 +202,7 @@ def task_failure(endpoint: str, execution_arn: str) -> dict[str, Any]:
 def test_train_and_evaluate_for_real(endpoint: str, data: dict[str, str], state_machine: str) -> None:
     job = f"train-{uuid.uuid4().hex[:12]}"
     hyperparameters = {
+        **SCHEMA,
         "num_round": "30",
         "sagemaker_program": json.dumps("train.py"),
         "sagemaker_submit_directory": json.dumps(data["code"]),
@@ -238,7 +244,7 @@ def test_training_failure_fails_the_task_with_the_reason(
     endpoint: str, data: dict[str, str], state_machine: str
 ) -> None:
     job = f"bad-{uuid.uuid4().hex[:12]}"
-    payload = {"job": job, "train": data["bad"], "test": data["test"], "hyperparameters": {"num_round": "5"}}
+    payload = {"job": job, "train": data["bad"], "test": data["test"], "hyperparameters": {"num_round": "5", **SCHEMA}}
 
     execution = run(endpoint, state_machine, payload)
 
@@ -270,7 +276,8 @@ def test_request_response_returns_at_once_and_the_job_runs_on(endpoint: str, dat
         roleArn="arn:aws:iam::123456789012:role/local-states",
     )["stateMachineArn"]
     job = f"rr-{uuid.uuid4().hex[:12]}"
-    payload = {"job": job, "train": data["train"], "test": data["test"], "hyperparameters": {"num_round": "5"}}
+    hyperparameters = {"num_round": "5", **SCHEMA}
+    payload = {"job": job, "train": data["train"], "test": data["test"], "hyperparameters": hyperparameters}
 
     execution = run(endpoint, machine, payload)
 
@@ -308,7 +315,7 @@ def test_manifest_file_channels_place_each_listed_object_by_its_relative_key(
         "job": job,
         "train": f"s3://{BUCKET}/runs/m/train.manifest",
         "test": data["test"],
-        "hyperparameters": {"num_round": "5"},
+        "hyperparameters": {"num_round": "5", **SCHEMA},
     }
     execution = run(endpoint, arn, payload)
     assert execution["status"] == "SUCCEEDED", task_failure(endpoint, execution["executionArn"])
@@ -434,7 +441,7 @@ def training_request(data: dict[str, str]) -> dict[str, Any]:
         "TrainingJobName": f"fault-{uuid.uuid4().hex[:12]}",
         "AlgorithmSpecification": {"TrainingImage": IMAGE, "TrainingInputMode": "File"},
         "RoleArn": ROLE,
-        "HyperParameters": {"num_round": "3"},
+        "HyperParameters": {"num_round": "3", **SCHEMA},
         "InputDataConfig": [
             {"ChannelName": "train", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": data["train"]}}}
         ],
@@ -527,7 +534,8 @@ def test_a_retried_sync_task_sees_the_step_functions_error_name_and_a_compressed
     faults.clear(endpoint)
     faults.inject(endpoint, operation="CreateTrainingJob", code="ResourceLimitExceeded", message="quota")
     job = f"retry-{uuid.uuid4().hex[:12]}"
-    payload = {"job": job, "train": data["train"], "test": data["test"], "hyperparameters": {"num_round": "3"}}
+    hyperparameters = {"num_round": "3", **SCHEMA}
+    payload = {"job": job, "train": data["train"], "test": data["test"], "hyperparameters": hyperparameters}
     execution = run(endpoint, arn, payload)
     assert execution["status"] == "SUCCEEDED", task_failure(endpoint, execution["executionArn"])
     events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
@@ -620,7 +628,8 @@ def test_a_sync_task_on_an_old_image_fails_with_the_refusal_as_failure_reason(
         name="local-sagemaker-old-image", definition=json.dumps(machine), roleArn="arn:aws:iam::123456789012:role/s"
     )["stateMachineArn"]
     job = f"old-{uuid.uuid4().hex[:12]}"
-    payload = {"job": job, "train": data["train"], "test": data["test"], "hyperparameters": {"num_round": "3"}}
+    hyperparameters = {"num_round": "3", **SCHEMA}
+    payload = {"job": job, "train": data["train"], "test": data["test"], "hyperparameters": hyperparameters}
 
     execution = run(endpoint, arn, payload)
 
@@ -664,3 +673,51 @@ def test_the_datasets_target_reaches_both_jobs_through_the_state_machine(
     assert evaluation["binary_classification_metrics"]["auc"]["value"] > 0.9
     processing = client(endpoint, "sagemaker").describe_processing_job(ProcessingJobName=f"{job}-eval")
     assert processing["AppSpecification"]["ContainerArguments"] == ["--target", "label", "--id-columns", '["case"]']
+
+
+def test_job_output_goes_to_cloudwatch_logs_where_sagemaker_writes_it(
+    endpoint: str, data: dict[str, str], state_machine: str
+) -> None:
+    job = f"logged-{uuid.uuid4().hex[:12]}"
+    hyperparameters = {
+        **SCHEMA,
+        "num_round": "10",
+        "sagemaker_program": "train.py",
+        "sagemaker_submit_directory": data["code"],
+    }
+    payload = {"job": job, "train": data["train"], "test": data["test"], "hyperparameters": hyperparameters}
+    execution = run(endpoint, state_machine, payload)
+    assert execution["status"] == "SUCCEEDED", task_failure(endpoint, execution["executionArn"])
+    bad = f"logged-bad-{uuid.uuid4().hex[:12]}"
+    failed = run(endpoint, state_machine, {**payload, "job": bad, "train": data["bad"]})
+    assert failed["status"] == "FAILED"
+    reader = JobLogs(client(endpoint, "logs"))
+
+    history = client(endpoint, "stepfunctions").get_execution_history(executionArn=execution["executionArn"])
+    [training, evaluation] = reader.of_execution(history["events"])
+
+    assert (training.state, training.kind, training.job_name) == ("Train", "training", job)
+    assert (evaluation.state, evaluation.kind, evaluation.job_name) == ("Evaluate", "processing", f"{job}-eval")
+    assert training.log_group == "/aws/sagemaker/TrainingJobs"
+    assert evaluation.log_group == "/aws/sagemaker/ProcessingJobs"
+    for logged in (training, evaluation):
+        [stream] = logged.streams
+        assert re.fullmatch(rf"{re.escape(logged.job_name)}/algo-1-\d{{10}}", stream.name), stream.name
+        stamps = [line.timestamp for line in stream.events]
+        assert stamps == sorted(stamps) and stamps
+    training_text = "\n".join(line.message for line in training.streams[0].events)
+    assert "final validation-auc:" in training_text  # stdout
+    assert "device: " in training_text  # stderr (logging)
+    evaluation_text = "\n".join(line.message for line in evaluation.streams[0].events)
+    assert "evaluated " in evaluation_text and " row(s): auc=" in evaluation_text
+    started = datetime.fromtimestamp(int(training.streams[0].name.rsplit("-", 1)[1]), tz=UTC)
+    described = client(endpoint, "sagemaker").describe_training_job(TrainingJobName=job)
+    assert abs((described["TrainingStartTime"] - started).total_seconds()) < 2
+
+    # a failed job's stream holds the script's error
+    [failed_job] = reader.of_execution(
+        client(endpoint, "stepfunctions").get_execution_history(executionArn=failed["executionArn"])["events"]
+    )
+    assert failed_job.job_name == bad
+    failed_text = "\n".join(line.message for s in failed_job.streams for line in s.events)
+    assert "ERROR TrainingError: target column 'diagnosis' is missing" in failed_text

@@ -24,6 +24,10 @@ Gaps bridged (tests/integration/test_moto_contract.py guards every internal used
    `.sync` loop itself fails for any service without `.waitForTaskToken` (it calls
    `interrupt_all()` on a `None` callback endpoint), so the class runs its own polling loop
    (`_eval_integration_pattern`).
+   The job's stdout and stderr, each line stamped when it was written, go to CloudWatch Logs
+   (moto's logs API) as on SageMaker: `/aws/sagemaker/TrainingJobs` or
+   `/aws/sagemaker/ProcessingJobs`, stream `<job name>/algo-1-<start epoch>`, written when the
+   job ends and before its status turns terminal (mlops/local/job_logs.py).
 3. Injected faults (`mlops.local.faults`): `CreateTrainingJob`/`CreateProcessingJob` first
    consult the fault registry and, when a fault is pending, raise moto's `JsonRESTError` with
    its code, message and HTTP status, before anything is created: every client (boto3 then
@@ -42,8 +46,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from mlops.local import faults, sagemaker_jobs
+from mlops.local import faults, job_logs, sagemaker_jobs
 from mlops.local.plugins._contract import require
+from mlops.pipeline.job_logs import LOG_GROUPS, stream_name
 
 logger = logging.getLogger("mlops.local")
 
@@ -103,11 +108,11 @@ def install(endpoint_url: str) -> None:
 
 
 # 1 ----------------------------------------------------------------------------------------
-def _s3_client(endpoint_url: str, region: str) -> Any:
+def _s3_client(endpoint_url: str, region: str, service: str = "s3") -> Any:
     import boto3
 
     return boto3.client(
-        "s3",
+        service,
         endpoint_url=endpoint_url,
         region_name=region,
         aws_access_key_id="testing",
@@ -151,10 +156,24 @@ def _run_in_background(job: Any, kind: str, request: dict[str, Any], endpoint_ur
             logger.exception("%s job %s crashed", kind, request.get(f"{kind.title()}JobName"))
             now = sagemaker_jobs._now()
             result = sagemaker_jobs.JobResult("Failed", "Failed", now, now, f"InternalServerError: {exc}"[:1024])
-        logger.info("%s job %s: %s", kind, request.get(f"{kind.title()}JobName"), result.status)
+        name = str(request.get(f"{kind.title()}JobName"))
+        logger.info("%s job %s: %s", kind, name, result.status)
+        _publish_logs(kind, name, result, endpoint_url, region)
         _apply(job, result, kind)
 
     threading.Thread(target=work, name=f"sagemaker-{kind}-job", daemon=True).start()
+
+
+def _publish_logs(kind: str, name: str, result: sagemaker_jobs.JobResult, endpoint_url: str, region: str) -> None:
+    """The job's output into its SageMaker log group and stream, before its status turns terminal."""
+    group = LOG_GROUPS["training" if kind == "training" else "processing"]
+    stream = stream_name(name, result.started)
+    try:
+        written = job_logs.publish(_s3_client(endpoint_url, region, "logs"), group, stream, result.log_lines)
+    except Exception:  # the logs are lost, the job's outcome is not
+        logger.exception("cannot write the logs of %s job %s to %s", kind, name, group)
+        return
+    logger.info("%s job %s: %d log event(s) in %s %s", kind, name, written, group, stream)
 
 
 def _run_jobs_for_real(endpoint_url: str) -> None:
