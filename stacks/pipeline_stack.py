@@ -13,6 +13,7 @@ from constructs import Construct
 
 from mlops import names
 from mlops.config import ProjectConfig
+from mlops.pipeline.job_logs import LOG_GROUPS
 from stacks import images, packaging
 from stacks.common import StackSettings
 from stacks.constructs.encryption import EncryptionKey, EncryptionKeyProps
@@ -65,9 +66,11 @@ class PipelineStack(Stack):
             "TrainingRole",
             props=SageMakerRoleProps(
                 description=f"{config.prefix}: SageMaker training and processing jobs",
-                log_group_prefix="/aws/sagemaker/TrainingJobs",
+                log_group_prefix=LOG_GROUPS["training"],
             ),
         )
+        # the evaluation step runs as a processing job with the same role
+        training_role.allow_logs(LOG_GROUPS["processing"], sid="WriteProcessingJobLogs")
         if config.training.vpc:
             training_role.allow_vpc(config.training.vpc.subnet_ids, config.training.vpc.security_group_ids)
         self.training_role = training_role.role

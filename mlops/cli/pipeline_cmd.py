@@ -1,4 +1,4 @@
-"""`mlops pipeline run | status | runs`: training executions on AWS or the local cloud."""
+"""`mlops pipeline run | status | runs | logs`: training executions on AWS or the local cloud."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from mlops.cli.aws import Aws, connect
 from mlops.config import MetricDirection, ProjectConfig
 from mlops.errors import ConfigError, ConfigProblem
 from mlops.pipeline.executions import Executions, RunResult, StepView, execution_name, parse_overrides, timeline
+from mlops.pipeline.job_logs import JobLogs
 from mlops.pipeline.records import RunRecord, RunRecords
 
 app = typer.Typer(help="Training pipeline: start runs, follow them, compare them.", no_args_is_help=True)
@@ -203,3 +204,36 @@ def runs(
             "" if r.cost_usd is None else f"{r.cost_usd:.4f}",
         )
     console.print(table)
+
+
+@app.command()
+def logs(
+    ctx: typer.Context,
+    execution: Annotated[str, typer.Argument(help="Execution name or ARN.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """The CloudWatch logs of every SageMaker job a run started (training, evaluation, each retry),
+    read where SageMaker writes them (/aws/sagemaker/TrainingJobs, /aws/sagemaker/ProcessingJobs)."""
+    aws = connect(ctx.obj)
+    executions = _executions(aws)
+    arn = executions.arn(execution)
+    described = executions.describe(arn)
+    jobs = JobLogs(aws.client("logs")).of_execution(executions.history(arn))
+    if as_json:
+        listed = [job.model_dump(mode="json") for job in jobs]
+        payload = {"execution_arn": arn, "status": described["status"], "jobs": listed}
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    name = arn.rsplit(":", 1)[-1]
+    if not jobs:
+        console.print(Text(f"{name} ({described['status']}) has started no SageMaker job"))
+        return
+    for job in jobs:
+        # Text, not markup: job names and log lines are not ours to interpret
+        console.print(Text(f"== {job.state}: {job.kind} job {job.job_name} ({job.log_group})", style="bold"))
+        if not job.streams:
+            console.print(Text("   no log stream: the job has written nothing yet, or never started", style="yellow"))
+        for stream in job.streams:
+            console.print(Text(f"-- {stream.name}", style="dim"))
+            for line in stream.events:
+                typer.echo(f"{line.timestamp.strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]}Z {line.message}")

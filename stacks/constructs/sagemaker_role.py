@@ -25,34 +25,13 @@ class SageMakerRoleProps:
 class SageMakerRole(Construct):
     def __init__(self, scope: Construct, id_: str, *, props: SageMakerRoleProps) -> None:
         super().__init__(scope, id_)
-        stack = Stack.of(self)
         self.role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=props.description,
         )
-        log_streams = stack.format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=f"{props.log_group_prefix}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="WriteOwnLogs",
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogStreams",
-                ],
-                resources=[log_streams],
-            )
-        )
-        acknowledge_wildcard_resource(
-            self.role, log_streams, f"SageMaker names one log stream per job inside {props.log_group_prefix}"
-        )
+        self.allow_logs(props.log_group_prefix, sid="WriteOwnLogs")
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="PullFrameworkImages",
@@ -82,6 +61,31 @@ class SageMakerRole(Construct):
                     "support no resource-level scoping"
                 ),
             )
+        )
+
+    def allow_logs(self, log_group: str, *, sid: str) -> None:
+        """Let the jobs or models running as this role write their output to `log_group`, one
+        stream each, as SageMaker does (e.g. processing jobs of a training role)."""
+        log_streams = Stack.of(self).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"{log_group}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid=sid,
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
+                resources=[log_streams],
+            )
+        )
+        acknowledge_wildcard_resource(
+            self.role, log_streams, f"SageMaker names one log stream per job inside {log_group}"
         )
 
     def allow_vpc(self, subnet_ids: list[str], security_group_ids: list[str]) -> None:
