@@ -1,9 +1,15 @@
-"""Estimated cost of a training job from its billable seconds.
+"""Estimated cost of a run's SageMaker jobs: the training job from its billable seconds, the
+evaluation (processing) job from the time it ran.
 
-The price table is a dated snapshot of SageMaker *training* on-demand list prices in us-east-1
-(USD per instance-hour), written from memory of the published list: it is an estimate, not a
-bill. List price, check the AWS pricing page (https://aws.amazon.com/sagemaker/pricing/) before
-relying on it, and update the table and `PRICED_AT` together.
+The price tables are dated snapshots of SageMaker *training* and *processing* on-demand list
+prices in us-east-1 (USD per instance-hour), written from memory of the published list: an
+estimate, not a bill. List price, check the AWS pricing page
+(https://aws.amazon.com/sagemaker/pricing/) before relying on it, and update the tables and
+`PRICED_AT` together.
+
+Spot savings are what SageMaker's own numbers show: on-demand price of the training time minus
+the price of the billable time. The local cloud does not simulate managed spot (billable time
+equals training time there), so locally they are not known; the CLI says so.
 """
 
 from __future__ import annotations
@@ -35,6 +41,21 @@ TRAINING_PRICES_USD_PER_HOUR: dict[str, float] = {
 }
 
 
+#: SageMaker processing, on-demand, us-east-1, USD per instance-hour (list price, check the AWS pricing page)
+PROCESSING_PRICES_USD_PER_HOUR: dict[str, float] = {
+    "ml.t3.medium": 0.05,
+    "ml.t3.large": 0.1,
+    "ml.m5.large": 0.115,
+    "ml.m5.xlarge": 0.23,
+    "ml.m5.2xlarge": 0.461,
+    "ml.m5.4xlarge": 0.922,
+    "ml.c5.xlarge": 0.204,
+    "ml.c5.2xlarge": 0.408,
+    "ml.g4dn.xlarge": 0.736,
+    "ml.g5.xlarge": 1.408,
+}
+
+
 class CostEstimate(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -47,11 +68,12 @@ class CostEstimate(BaseModel):
     priced_at: dt.date
 
 
-def price_per_hour(instance_type: str) -> float:
+def price_per_hour(instance_type: str, *, processing: bool = False) -> float:
+    table = PROCESSING_PRICES_USD_PER_HOUR if processing else TRAINING_PRICES_USD_PER_HOUR
     try:
-        return TRAINING_PRICES_USD_PER_HOUR[instance_type]
+        return table[instance_type]
     except KeyError as exc:
-        raise UnknownInstanceTypeError(instance_type, TRAINING_PRICES_USD_PER_HOUR) from exc
+        raise UnknownInstanceTypeError(instance_type, table) from exc
 
 
 def estimate(
@@ -73,4 +95,17 @@ def estimate(
         spot_savings_usd=round(savings, 6),
         price_per_hour=hourly,
         priced_at=PRICED_AT,
+    )
+
+
+def processing_estimate(instance_type: str, instance_count: int, seconds: float) -> CostEstimate:
+    """Cost of one processing job: billed on demand for every second it ran, per instance."""
+    if instance_count < 1:
+        raise ValueError(f"instance_count must be at least 1, got {instance_count}")
+    if seconds < 0:
+        raise ValueError("durations must not be negative")
+    hourly = price_per_hour(instance_type, processing=True)
+    cost = round(hourly * instance_count * seconds / 3600, 6)
+    return CostEstimate(
+        on_demand_usd=cost, actual_usd=cost, spot_savings_usd=0.0, price_per_hour=hourly, priced_at=PRICED_AT
     )

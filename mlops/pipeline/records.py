@@ -23,9 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mlops.config import TrainingConfig
 from mlops.errors import MlopsError
-from mlops.pipeline import cost as pricing
 from mlops.pipeline.cost import CostEstimate
-from mlops.pipeline.errors import UnknownInstanceTypeError
+from mlops.pipeline.run_cost import failed_sagemaker_job, run_cost
 
 Outcome = Literal["registered", "rejected", "failed"]
 RUN_PK = "RUN#"
@@ -91,9 +90,20 @@ class RunRecord(BaseModel):
     spot: bool
     training_seconds: int | None = None
     billable_seconds: int | None = None
+    #: the training job's estimate (billable seconds; on demand and spot savings)
     cost: CostEstimate | None = None
-    #: what the training job cost at list price (billable seconds), None when not known
+    evaluation_job: str | None = None
+    evaluation_instance_type: str | None = None
+    evaluation_seconds: int | None = None
+    #: the evaluation (processing) job's estimate: billed on demand for the time it ran
+    evaluation_cost: CostEstimate | None = None
+    #: what the run's jobs cost at list price: training (billable seconds) plus evaluation;
+    #: None when no job could be priced
     cost_usd: float | None = None
+    #: the training job's on-demand price minus its billable price (0 without spot); None when not known
+    spot_savings_usd: float | None = None
+    #: jobs that ran but could not be priced, with why (cost_usd leaves them out)
+    cost_unpriced: list[str] = Field(default_factory=list)
     failed_step: str | None = None
     error: str | None = None
     cause: str | None = None
@@ -171,28 +181,6 @@ def classify(failure: Mapping[str, Any], step: str) -> tuple[str, str]:
 # Building the record
 
 
-def _cost(training: TrainingConfig, billable: int | None, seconds: int | None) -> CostEstimate | None:
-    if billable is None:
-        return None
-    try:
-        return pricing.estimate(
-            training.instance_type,
-            training.instance_count,
-            training_seconds=float(seconds if seconds is not None else billable),
-            billable_seconds=float(billable),
-            spot=training.use_spot,
-        )
-    except UnknownInstanceTypeError:
-        return None
-
-
-def _failed_training_job(failure: Mapping[str, Any]) -> dict[str, Any] | None:
-    detail = _json(str(failure.get("Cause") or ""))
-    if failure.get("Error") == "States.TaskFailed" and isinstance(detail, dict) and "TrainingJobStatus" in detail:
-        return detail
-    return None
-
-
 def build_record(request: RecordRequest, training: TrainingConfig, *, now: datetime | None = None) -> RunRecord:
     state = request.state
     run = state.get("run") or {}
@@ -207,13 +195,13 @@ def build_record(request: RecordRequest, training: TrainingConfig, *, now: datet
         error, cause = classify(state.get("failure") or {}, step)
     billable = job.get("billable_seconds")
     seconds = job.get("training_seconds")
-    failed_job = _failed_training_job(state.get("failure") or {})
+    failed_job = failed_sagemaker_job(state.get("failure") or {}, "TrainingJob")
     if not job and failed_job:
         # SageMaker bills a failed job for the time it ran
         job = {"job_name": failed_job.get("TrainingJobName")}
         billable = failed_job.get("BillableTimeInSeconds")
         seconds = failed_job.get("TrainingTimeInSeconds")
-    estimate = _cost(training, billable, seconds)
+    costs = run_cost(state, training, training_job=job.get("job_name"), billable=billable, seconds=seconds)
     sequence = version.get("sequence")
     return RunRecord(
         execution_arn=request.execution_id,
@@ -238,8 +226,14 @@ def build_record(request: RecordRequest, training: TrainingConfig, *, now: datet
         spot=training.use_spot,
         training_seconds=seconds,
         billable_seconds=billable,
-        cost=estimate,
-        cost_usd=estimate.actual_usd if estimate else None,
+        cost=costs.training,
+        evaluation_job=costs.evaluation_job,
+        evaluation_instance_type=costs.evaluation_instance_type,
+        evaluation_seconds=costs.evaluation_seconds,
+        evaluation_cost=costs.evaluation,
+        cost_usd=costs.total_usd,
+        spot_savings_usd=costs.spot_savings_usd,
+        cost_unpriced=costs.unpriced,
         failed_step=step,
         error=error,
         cause=cause,

@@ -252,7 +252,15 @@ class TrainingPipeline(Construct):
                 instance_type=props.evaluation_instance_type,
                 max_runtime_seconds=props.evaluation_max_runtime_seconds,
             ),
-            result_selector={"job_name.$": "$.ProcessingJobName"},
+            # what the record step prices the job by (mlops/pipeline/run_cost.py): the
+            # instance is this construct's constant, the times are SageMaker's
+            result_selector={
+                "job_name.$": "$.ProcessingJobName",
+                "started_at.$": "$.ProcessingStartTime",
+                "ended_at.$": "$.ProcessingEndTime",
+                "instance_type": props.evaluation_instance_type,
+                "instance_count": 1,
+            },
             result_path="$.evaluation",
             attempts=props.train_attempts,
         )

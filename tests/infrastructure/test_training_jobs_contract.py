@@ -51,3 +51,14 @@ def test_the_job_role_may_write_training_and_processing_job_logs_and_nothing_wid
     for rendered, actions in writes.items():
         assert any(f":log-group:{group}:*" in rendered for group in LOG_GROUPS.values()), rendered
         assert {"logs:CreateLogStream", "logs:PutLogEvents"} <= actions, rendered
+
+
+def test_the_evaluation_step_keeps_what_its_job_is_priced_by(dev: Synthesized) -> None:
+    evaluate = states(dev)["Evaluate"]
+    selector = evaluate["ResultSelector"]
+    assert selector["started_at.$"] == "$.ProcessingStartTime"
+    assert selector["ended_at.$"] == "$.ProcessingEndTime"
+    cluster = evaluate["Parameters"]["ProcessingResources"]["ClusterConfig"]
+    assert selector["instance_type"] == cluster["InstanceType"]
+    assert selector["instance_count"] == cluster["InstanceCount"]
+    assert evaluate["ResultPath"] == "$.evaluation"

@@ -50,3 +50,19 @@ def test_unknown_instance_type_is_a_typed_error() -> None:
 def test_impossible_inputs_are_rejected(count: int, training: float, billable: float) -> None:
     with pytest.raises(ValueError):
         estimate("ml.m5.large", count, training, billable, spot=True)
+
+
+def test_a_processing_job_is_billed_on_demand_for_the_time_it_ran() -> None:
+    from mlops.pipeline.cost import PROCESSING_PRICES_USD_PER_HOUR, processing_estimate
+
+    cost = processing_estimate("ml.m5.large", 1, 90)
+    hourly = PROCESSING_PRICES_USD_PER_HOUR["ml.m5.large"]  # the evaluation step's instance type
+    assert cost.price_per_hour == hourly
+    assert cost.actual_usd == cost.on_demand_usd == pytest.approx(hourly * 90 / 3600)
+    assert cost.spot_savings_usd == 0
+    assert processing_estimate("ml.m5.large", 2, 90).actual_usd == pytest.approx(2 * cost.actual_usd)
+    with pytest.raises(UnknownInstanceTypeError) as caught:
+        processing_estimate("ml.x99.huge", 1, 60)
+    assert "ml.m5.large" in caught.value.known
+    with pytest.raises(ValueError):
+        processing_estimate("ml.m5.large", 1, -1)

@@ -167,3 +167,84 @@ def test_error_class_names_map_to_one_error_name_each() -> None:
     names = [cls.__name__ for cls in _subclasses(MlopsError)]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
     assert known_error_names()["DataVersionNotFoundError"] == "Mlops.DataVersionNotFound"
+
+
+EVALUATION_STARTED_MS = int(datetime(2026, 11, 22, 10, 3, tzinfo=UTC).timestamp() * 1000)
+
+
+def test_the_cost_includes_the_evaluation_job_and_shows_spot_savings() -> None:
+    from mlops.pipeline.cost import PROCESSING_PRICES_USD_PER_HOUR
+
+    state = {
+        "run": RUN,
+        "training": {"job_name": "j-t0", "model_uri": "s3://b/m", "billable_seconds": 360, "training_seconds": 720},
+        "evaluation": {
+            "job_name": "j-e0",
+            "started_at": EVALUATION_STARTED_MS,
+            "ended_at": EVALUATION_STARTED_MS + 89_400,  # 89.4 s: billed per started second
+            "instance_type": "ml.m5.large",
+            "instance_count": 1,
+        },
+        "gate": {"passed": True, "reason": "ok", "metrics": {"auc": 0.995}},
+        "registration": {"model_package_arn": "arn:pkg/2", "approval_status": "Approved"},
+    }
+    record = build_record(request("registered", state), CONFIG.training, now=NOW)
+    assert record.evaluation_job == "j-e0" and record.evaluation_seconds == 90
+    assert record.evaluation_cost is not None and record.cost is not None
+    evaluation_usd = PROCESSING_PRICES_USD_PER_HOUR["ml.m5.large"] * 90 / 3600
+    assert record.evaluation_cost.actual_usd == pytest.approx(evaluation_usd, abs=1e-6)
+    training_usd = record.cost.price_per_hour * 360 / 3600
+    assert record.cost_usd == pytest.approx(training_usd + evaluation_usd, abs=1e-6)
+    assert record.spot_savings_usd == pytest.approx(record.cost.price_per_hour * (720 - 360) / 3600)
+    assert record.cost_unpriced == []
+
+
+def test_a_failed_evaluation_job_is_costed_from_its_describe_output() -> None:
+    describe = {
+        "ProcessingJobName": "j-e0",
+        "ProcessingJobStatus": "Failed",
+        "FailureReason": "AlgorithmError: EvaluationError: x",
+        "ProcessingStartTime": EVALUATION_STARTED_MS,
+        "ProcessingEndTime": EVALUATION_STARTED_MS + 30_000,
+        "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 2}},
+    }
+    state = {
+        "run": RUN,
+        "training": {"job_name": "j-t0", "model_uri": "s3://b/m", "billable_seconds": 100, "training_seconds": 100},
+        "failure": {"Error": "States.TaskFailed", "Cause": json.dumps(describe)},
+    }
+    record = build_record(request("failed", state), CONFIG.training, now=NOW)
+    assert record.error == "Mlops.EvaluationJobFailed" and record.failed_step == "Evaluate"
+    assert (record.evaluation_job, record.evaluation_instance_type, record.evaluation_seconds) == (
+        "j-e0",
+        "ml.m5.xlarge",
+        30,
+    )
+    assert record.evaluation_cost is not None and record.cost is not None
+    hourly = record.evaluation_cost.price_per_hour
+    assert record.evaluation_cost.actual_usd == pytest.approx(hourly * 2 * 30 / 3600, abs=1e-6)  # rounded to 1e-6
+    assert record.cost_usd == pytest.approx(record.cost.actual_usd + record.evaluation_cost.actual_usd)
+
+
+def test_a_job_that_cannot_be_priced_is_named_and_left_out_of_the_total() -> None:
+    describe = {"ProcessingJobName": "j-e0", "ProcessingJobStatus": "Failed", "ProcessingStartTime": 1}
+    state = {
+        "run": RUN,
+        "training": {"job_name": "j-t0", "model_uri": "s3://b/m", "billable_seconds": 100, "training_seconds": 100},
+        "failure": {"Error": "States.TaskFailed", "Cause": json.dumps(describe)},
+    }
+    record = build_record(request("failed", state), CONFIG.training, now=NOW)
+    assert record.cost is not None and record.cost_usd == pytest.approx(record.cost.actual_usd)
+    assert record.evaluation_cost is None
+    assert record.cost_unpriced == ["evaluation job j-e0: its instance type or run time is not known"]
+
+    expensive = CONFIG.training.model_copy(update={"instance_type": "ml.x99.huge"})
+    unpriced = build_record(request("failed", state), expensive, now=NOW)
+    assert unpriced.cost_usd is None and unpriced.spot_savings_usd is None
+    assert unpriced.cost_unpriced[0] == "training job j-t0: no price for ml.x99.huge"
+
+
+def test_a_run_that_failed_before_evaluating_has_no_evaluation_cost() -> None:
+    state = {"run": RUN, "failure": {"Error": "States.Timeout", "Cause": ""}, "training": {}}
+    record = build_record(request("failed", state), CONFIG.training, now=NOW)
+    assert record.evaluation_job is None and record.evaluation_cost is None and record.cost_unpriced == []
