@@ -56,7 +56,7 @@ def steps_table(steps: list[StepView], title: str) -> Table:
     return table
 
 
-def _summary(result: RunResult) -> Group:
+def _summary(result: RunResult, *, local: bool = False) -> Group:
     lines: list[Any] = []
     style = {"registered": "green", "rejected": "yellow", "failed": "red"}.get(result.outcome or "", "")
     lines.append(Text.assemble("execution ", (result.status, "bold"), "  outcome ", (result.outcome or "-", style)))
@@ -68,15 +68,29 @@ def _summary(result: RunResult) -> Group:
         lines.append(Text(f"gate: {result.gate['reason']}"))
     if result.model_package_arn:
         lines.append(Text(f"model package {result.model_package_arn} ({result.approval_status})"))
-    if result.cost_usd is not None:
-        record = result.record
-        spot = ""
-        if record and record.cost and record.spot:
-            spot = f", on-demand {record.cost.on_demand_usd:.4f}, spot savings {record.cost.spot_savings_usd:.4f}"
-        lines.append(Text(f"training cost ~${result.cost_usd:.4f} at list price{spot}"))
+    lines.extend(cost_lines(result.record, local=local))
     if result.error:
         lines.append(Text(f"{result.error}: {result.cause or ''}", style="red"))
     return Group(*lines)
+
+
+def cost_lines(record: RunRecord | None, *, local: bool) -> list[Text]:
+    """The run's estimated cost: training plus evaluation, spot savings, and what is not known."""
+    if record is None or record.cost_usd is None:
+        return [Text(f"not priced: {why}", style="yellow") for why in (record.cost_unpriced if record else [])]
+    parts = []
+    if record.cost:
+        parts.append(f"training {record.cost.actual_usd:.4f}")
+    if record.evaluation_cost:
+        parts.append(f"evaluation {record.evaluation_cost.actual_usd:.4f}")
+    lines = [Text(f"cost ~${record.cost_usd:.4f} at list price ({', '.join(parts)})")]
+    if record.spot and local:
+        # the local cloud bills every second a job runs: managed spot is not simulated
+        lines.append(Text("spot savings: not known locally (the local cloud does not simulate managed spot)"))
+    elif record.spot and record.cost and record.spot_savings_usd is not None:
+        lines.append(Text(f"spot savings ${record.spot_savings_usd:.4f} (on demand ${record.cost.on_demand_usd:.4f})"))
+    lines.extend(Text(f"not priced: {why}", style="yellow") for why in record.cost_unpriced)
+    return lines
 
 
 def _exit_code(result: RunResult) -> int:
@@ -121,16 +135,16 @@ def run(
                 arn, timeout=timeout, on_progress=lambda steps: live.update(steps_table(steps, arn.rsplit(":", 1)[-1]))
             )
     result = executions.result(described)
-    _print_result(result, as_json)
+    _print_result(result, as_json, local=aws.local)
     raise typer.Exit(_exit_code(result))
 
 
-def _print_result(result: RunResult, as_json: bool) -> None:
+def _print_result(result: RunResult, as_json: bool, *, local: bool = False) -> None:
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:
         console.print()
-        console.print(_summary(result))
+        console.print(_summary(result, local=local))
 
 
 @app.command()
@@ -151,7 +165,7 @@ def status(
         typer.echo(json.dumps(payload, indent=2))
         return
     console.print(steps_table(steps, arn.rsplit(":", 1)[-1]))
-    console.print(_summary(result))
+    console.print(_summary(result, local=aws.local))
 
 
 def leaderboard(records: list[RunRecord], config: ProjectConfig) -> list[RunRecord]:
