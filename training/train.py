@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the dev tools
 import xgboost as xgb
 
 LOG = logging.getLogger("train")
@@ -223,7 +223,9 @@ def row_fingerprints(frame: pd.DataFrame) -> list[str]:
     return [f"{int(h):016x}" for h in pd.util.hash_pandas_object(ordered, index=False)]
 
 
-def holdout_record(valid_frame: pd.DataFrame, id_columns: list[str], split: str, validation_channel: bool) -> dict:
+def holdout_record(
+    valid_frame: pd.DataFrame, id_columns: list[str], split: str, validation_channel: bool
+) -> dict[str, Any]:
     """`holdout.json`: `{"split", "rows", "key": "ids"|"fingerprint"|"all", "id_columns", "keys"}`.
     With id columns the keys are their values (as text, joined by U+001F when there are several);
     without, row fingerprints; with a validation channel `"key": "all"` (evaluate every row of
