@@ -26,8 +26,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from mlops import layout
 from mlops.config import LambdaConfig, TrainingConfig
-from mlops.pipeline.resolve import EVALUATIONS, MODELS, RUNS
+from mlops.layout import EVALUATIONS, MODELS, RUNS
 from stacks import packaging
 from stacks.common import log_retention
 from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
@@ -131,8 +132,8 @@ class TrainingPipeline(Construct):
 
     def _grant_functions(self, props: TrainingPipelineProps) -> None:
         resolve = self.resolve_fn.role
-        grant_object_read(props.data_lake, resolve, "versions/")  # manifests
-        grant_object_read(props.data_lake, resolve, "incoming/")  # current-version checks
+        grant_object_read(props.data_lake, resolve, layout.VERSIONS)  # manifests
+        grant_object_read(props.data_lake, resolve, layout.OBJECTS)  # the content-addressed objects exist
         grant_key_use(props.data_key, resolve, encrypt=False)
         grant_object_write(props.artifacts, resolve, RUNS)
         grant_key_use(props.artifacts_key, resolve, encrypt=True)
