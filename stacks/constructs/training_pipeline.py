@@ -40,7 +40,7 @@ from stacks.constructs.sagemaker_job_states import (
     sync_job_state,
     training_job_parameters,
 )
-from stacks.constructs.workflow import lambda_step
+from stacks.constructs.workflow import lambda_step, notification
 from stacks.nag import acknowledge_wildcard_resource
 
 
@@ -286,25 +286,29 @@ class TrainingPipeline(Construct):
             "$.record",
         )
 
-    def _notify(self, name: str, topic: sns.ITopic, subject: str) -> tasks.SnsPublish:
-        return tasks.SnsPublish(
+    def _notify(self, name: str, topic: sns.ITopic, subject: str, then: sfn.State) -> sfn.Chain:
+        """Notify with the whole run record, then go on to `then`, also when the notification
+        fails (the run is recorded already; a notification must not change its outcome)."""
+        task = notification(
             self,
             name,
-            topic=topic,
+            topic,
             subject=subject,
             # the whole run record: a Pass-built one on the unrecorded path has only outcome/error/cause
             message=sfn.TaskInput.from_object(
                 {"execution": sfn.JsonPath.execution_id, "run": sfn.JsonPath.object_at("$.record")}
             ),
-            result_path=sfn.JsonPath.DISCARD,
         )
+        task.add_catch(then, result_path="$.notify_failure")
+        return task.next(then)
 
     def _failure_path(self, props: TrainingPipelineProps) -> sfn.IChainable:
         """Every Catch lands here (with `$.failure`): record the run with a classified error, notify,
         and fail with that error. If even the record step fails, the original error and the
         record step's are both named in the cause."""
         record = self._record("RecordFailure", "failed")
-        notify = self._notify("NotifyFailure", props.topic, "Training failed")
+        fail = sfn.Fail(self, "TrainingFailed", error_path="$.record.error", cause_path="$.record.cause")
+        notify = self._notify("NotifyFailure", props.topic, "Training failed", fail)
         unrecorded = sfn.Pass(
             self,
             "RunNotRecorded",
@@ -319,9 +323,8 @@ class TrainingPipeline(Construct):
             result_path="$.record",
         )
         record.add_catch(unrecorded, result_path="$.record_failure")
-        fail = sfn.Fail(self, "TrainingFailed", error_path="$.record.error", cause_path="$.record.cause")
         unrecorded.next(notify)
-        record.next(notify).next(fail)
+        record.next(notify)
         return record
 
     def _state_machine(self, props: TrainingPipelineProps) -> sfn.StateMachine:
@@ -364,32 +367,25 @@ class TrainingPipeline(Construct):
         )
         record_registered = self._record("RecordRegistered", "registered")
         record_rejected = self._record("RecordRejected", "rejected")
-        notify_registered = self._notify("NotifyRegistered", props.topic, "Model registered")
-        notify_rejected = self._notify("NotifyRejected", props.topic, "Model rejected by the quality gate")
-        for step in (
-            resolve,
-            train,
-            evaluate,
-            gate,
-            register,
-            record_registered,
-            record_rejected,
-            notify_registered,
-            notify_rejected,
-        ):
+        notify_registered = self._notify(
+            "NotifyRegistered", props.topic, "Model registered", sfn.Succeed(self, "Registered", output_path="$.record")
+        )
+        notify_rejected = self._notify(
+            "NotifyRejected",
+            props.topic,
+            "Model rejected by the quality gate",
+            sfn.Succeed(self, "Rejected", output_path="$.record"),
+        )
+        for step in (resolve, train, evaluate, gate, register, record_registered, record_rejected):
             step.add_catch(failure, result_path="$.failure")
 
         verdict = (
             sfn.Choice(self, "GateVerdict")
             .when(
                 sfn.Condition.boolean_equals("$.gate.passed", True),
-                register.next(record_registered)
-                .next(notify_registered)
-                .next(sfn.Succeed(self, "Registered", output_path="$.record")),
+                register.next(record_registered).next(notify_registered),
             )
-            .otherwise(
-                record_rejected.next(notify_rejected).next(sfn.Succeed(self, "Rejected", output_path="$.record"))
-            )
+            .otherwise(record_rejected.next(notify_rejected))
         )
         definition = resolve.next(train).next(evaluate).next(gate).next(verdict)
 
