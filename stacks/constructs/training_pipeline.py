@@ -84,6 +84,8 @@ class TrainingPipeline(Construct):
                 resources=[a.bucket.arn_for_objects(a.s3_object_key) for a in (self.source_dir, self.evaluate_script)],
             )
         )
+        #: the code's S3 URL, as registered in every model package (`SAGEMAKER_SUBMIT_DIRECTORY`)
+        self.source_dir_url = self.source_dir.s3_object_url
         #: the code version recorded with every model: the content hash of sourcedir.tar.gz
         self.code_version = self.source_dir.asset_hash
 
@@ -123,6 +125,18 @@ class TrainingPipeline(Construct):
         self._grant_functions(props)
         self.state_machine = self._state_machine(props)
         self._grant_state_machine(props)
+
+    def grant_read_code(self, role: iam.IRole) -> None:
+        """Let `role` read exactly the code archive registered with the models (an endpoint's
+        container downloads `SAGEMAKER_SUBMIT_DIRECTORY` to run inference.py), nothing else of
+        the assets bucket."""
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadInferenceCode",
+                actions=["s3:GetObject"],
+                resources=[self.source_dir.bucket.arn_for_objects(self.source_dir.s3_object_key)],
+            )
+        )
 
     # ----------------------------------------------------------------------------------------
     # IAM
@@ -361,7 +375,7 @@ class TrainingPipeline(Construct):
                 "execution_id.$": "$$.Execution.Id",
                 "code_version": self.code_version,
                 "image_uri": props.image_uri,
-                "source_dir_uri": self.source_dir.s3_object_url,
+                "source_dir_uri": self.source_dir_url,
             },
             "$.registration",
         )
