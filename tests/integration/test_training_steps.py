@@ -175,6 +175,11 @@ def test_register_creates_a_model_package_with_lineage(lake: DataLake, artifacts
     metadata = described["CustomerMetadataProperties"]
     assert metadata["data_version"] == "v1"
     assert metadata["data_version_id"] == run.data_version.version_id
+    # the manifest: which objects, which bytes (lineage down to the content-addressed objects)
+    bucket, key = metadata["data_manifest_uri"].removeprefix("s3://").split("/", 1)
+    manifest = json.loads(lake.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert manifest["version_id"] == run.data_version.version_id
+    assert [o["content_key"] for o in manifest["objects"]] == run.data_objects
     assert metadata["code_version"] == "abc123"
     assert metadata["execution_id"] == request.execution_id
     assert json.loads(metadata["hyperparameters"])["num_round"] == "200"
