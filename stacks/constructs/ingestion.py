@@ -90,6 +90,7 @@ class Ingestion(Construct):
                     description=description,
                     settings=props.lambda_settings,
                     config_json=props.config_json,
+                    config_sections=frozenset({"data_lake"}),
                     build_root=props.build_root,
                     log_key=props.key,
                     removal_policy=props.removal_policy,

@@ -89,7 +89,9 @@ class TrainingPipeline(Construct):
         #: the code version recorded with every model: the content hash of sourcedir.tar.gz
         self.code_version = self.source_dir.asset_hash
 
-        def function(name: str, package: str, description: str, environment: dict[str, str]) -> PythonFunction:
+        def function(
+            name: str, package: str, description: str, environment: dict[str, str], sections: frozenset[str]
+        ) -> PythonFunction:
             return PythonFunction(
                 self,
                 name,
@@ -99,6 +101,7 @@ class TrainingPipeline(Construct):
                     description=description,
                     settings=props.lambda_settings,
                     config_json=props.config_json,
+                    config_sections=sections,
                     build_root=props.build_root,
                     log_key=props.artifacts_key,
                     removal_policy=props.removal_policy,
@@ -111,16 +114,24 @@ class TrainingPipeline(Construct):
             "pipeline_resolve",
             "Resolve the data version, hyperparameters and job names of a training run",
             {"REGISTRY_TABLE": props.registry_table_name, "ARTIFACTS_BUCKET": props.artifacts.bucket_name},
+            frozenset({"training"}),
         )
-        self.gate_fn = function("GateFunction", "pipeline_gate", "Quality gate on a model's evaluation", {})
+        self.gate_fn = function(
+            "GateFunction", "pipeline_gate", "Quality gate on a model's evaluation", {}, frozenset()
+        )
         self.register_fn = function(
-            "RegisterFunction", "pipeline_register", "Register a model package with metrics and lineage", {}
+            "RegisterFunction",
+            "pipeline_register",
+            "Register a model package with metrics and lineage",
+            {},
+            frozenset({"settings"}),
         )
         self.record_fn = function(
             "RecordFunction",
             "pipeline_record",
             "Record a training run (data version, code, hyperparameters, metrics, gate, cost, error)",
             {"REGISTRY_TABLE": props.registry_table_name},
+            frozenset({"training"}),
         )
         self._grant_functions(props)
         self.state_machine = self._state_machine(props)
