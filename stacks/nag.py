@@ -1,29 +1,17 @@
-"""Every cdk-nag AwsSolutions acknowledgement in one place, each naming the resource and why.
+"""Helpers for cdk-nag AwsSolutions acknowledgements. Each construct acknowledges its own
+findings where it creates the resource, naming the resource and why.
 
-Prefer fixing to acknowledging: each entry here is something AWS itself requires or a
+Prefer fixing to acknowledging: each acknowledgement is something AWS itself requires or a
 deliberate trade-off explained in its reason."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_cdk import Acknowledgment, Aws, Fn, Stack, Validations
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import IConstruct
-
-if TYPE_CHECKING:
-    from stacks.app_builder import PlatformStacks
-
-
-def acknowledge_findings(stacks: PlatformStacks) -> None:
-    data = stacks.data
-    Validations.of(data.access_logs).acknowledge(
-        Acknowledgment(
-            id="AwsSolutions-S1",
-            reason="This is the server-access-log target bucket; logging it to itself would loop.",
-        )
-    )
 
 
 def finding_resource(scope: IConstruct, value: str) -> str:
