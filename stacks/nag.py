@@ -16,7 +16,8 @@ from constructs import IConstruct
 
 def finding_resource(scope: IConstruct, value: str) -> str:
     """Render an ARN (which may hold tokens) the way cdk-nag names it in a finding id:
-    `{"Ref": X}` -> `<X>`, `{"Fn::GetAtt": [X, Y]}` -> `<X.Y>`, `Fn::Join` concatenated."""
+    `{"Ref": X}` -> `<X>`, `{"Fn::GetAtt": [X, Y]}` -> `<X.Y>`, `{"Fn::ImportValue": N}` -> `N`,
+    `Fn::Join` concatenated."""
     return _render(Stack.of(scope).resolve(value))
 
 
@@ -29,6 +30,8 @@ def _render(value: Any) -> str:
         if "Fn::GetAtt" in value:
             logical_id, attribute = value["Fn::GetAtt"]
             return f"<{logical_id}.{attribute}>"
+        if "Fn::ImportValue" in value:  # a typed resource of another stack: named by its export
+            return _render(value["Fn::ImportValue"])
         if "Fn::Join" in value:
             separator, parts = value["Fn::Join"]
             return str(separator).join(_render(part) for part in parts)
