@@ -1,10 +1,8 @@
 """Run records: what every training execution did, whatever its outcome.
 
 The state machine's last Lambda step on every path (registered, rejected by the gate, failed)
-turns the execution's state into a `RunRecord` and stores it in the registry table:
-
-  pk = "RUN#<execution name>"   sk = "RUN"          the record (JSON in `record`)
-  gsi1pk = "RUNS#<dataset>"     gsi1sk = "<started at>#<execution name>"   runs of a dataset by time
+turns the execution's state into a `RunRecord` and stores it in the registry table (under
+`RUN#<execution name>`, listed by dataset and time through the runs index: mlops/registry/keys.py).
 
 Failures are classified here into one clear error name and cause (the execution then fails
 with them): a SageMaker job's `FailureReason` instead of its whole Describe output, our typed
@@ -27,11 +25,12 @@ from mlops.errors import MlopsError
 from mlops.pipeline import cost as pricing
 from mlops.pipeline.cost import CostEstimate
 from mlops.pipeline.errors import UnknownInstanceTypeError
+from mlops.registry import keys
 
 Outcome = Literal["registered", "rejected", "failed"]
-RUN_PK = "RUN#"
-RUN_SK = "RUN"
-RUNS_INDEX = "gsi1"
+RUN_PK = keys.RUN_PREFIX
+RUN_SK = keys.RUN_SORT_KEY
+RUNS_INDEX = keys.RUNS_INDEX
 CAUSE_LIMIT = 4000
 
 #: the workflow's steps in order, with the state key each one adds
@@ -247,10 +246,10 @@ class RunRecords:
         self._ddb.put_item(
             TableName=self._table,
             Item={
-                "pk": {"S": f"{RUN_PK}{record.execution_name}"},
-                "sk": {"S": RUN_SK},
-                "gsi1pk": {"S": f"RUNS#{record.dataset}"},
-                "gsi1sk": {"S": f"{record.started_at.isoformat()}#{record.execution_name}"},
+                keys.PARTITION_KEY: {"S": f"{RUN_PK}{record.execution_name}"},
+                keys.SORT_KEY: {"S": RUN_SK},
+                keys.RUNS_INDEX_PARTITION_KEY: {"S": keys.runs_pk(record.dataset)},
+                keys.RUNS_INDEX_SORT_KEY: {"S": keys.runs_sk(record.started_at.isoformat(), record.execution_name)},
                 "outcome": {"S": record.outcome},
                 "record": {"S": record.model_dump_json()},
             },
@@ -258,7 +257,8 @@ class RunRecords:
 
     def get(self, execution_name: str) -> RunRecord:
         item = self._ddb.get_item(
-            TableName=self._table, Key={"pk": {"S": f"{RUN_PK}{execution_name}"}, "sk": {"S": RUN_SK}}
+            TableName=self._table,
+            Key={keys.PARTITION_KEY: {"S": f"{RUN_PK}{execution_name}"}, keys.SORT_KEY: {"S": RUN_SK}},
         ).get("Item")
         if not item:
             raise RunNotFoundError(f"no run record for execution {execution_name!r}")
@@ -276,8 +276,8 @@ class RunRecords:
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": RUNS_INDEX,
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"RUNS#{dataset}"}},
+            "KeyConditionExpression": f"{keys.RUNS_INDEX_PARTITION_KEY} = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": keys.runs_pk(dataset)}},
             "ScanIndexForward": False,
         }
         while True:
