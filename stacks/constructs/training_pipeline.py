@@ -33,7 +33,7 @@ from mlops.layout import EVALUATIONS, MODELS, RUNS
 from stacks import packaging
 from stacks.common import log_retention
 from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
-from stacks.constructs.python_function import PythonFunction, PythonFunctionProps
+from stacks.constructs.python_function import FunctionFactory, PythonFunction
 from stacks.constructs.sagemaker_job_states import (
     SYNC_RULES,
     JobSettings,
@@ -90,25 +90,19 @@ class TrainingPipeline(Construct):
         #: the code version recorded with every model: the content hash of sourcedir.tar.gz
         self.code_version = self.source_dir.asset_hash
 
+        functions = FunctionFactory(
+            prefix=props.prefix,
+            settings=props.lambda_settings,
+            config_json=props.config_json,
+            build_root=props.build_root,
+            log_key=props.artifacts_key,
+            removal_policy=props.removal_policy,
+        )
+
         def function(
             name: str, package: str, description: str, environment: dict[str, str], sections: frozenset[str]
         ) -> PythonFunction:
-            return PythonFunction(
-                self,
-                name,
-                props=PythonFunctionProps(
-                    function_name=f"{props.prefix}-{package.replace('_', '-')}",
-                    handler_package=package,
-                    description=description,
-                    settings=props.lambda_settings,
-                    config_json=props.config_json,
-                    config_sections=sections,
-                    build_root=props.build_root,
-                    log_key=props.artifacts_key,
-                    removal_policy=props.removal_policy,
-                    environment=environment,
-                ),
-            )
+            return functions.create(self, name, package, description, config_sections=sections, environment=environment)
 
         self.resolve_fn = function(
             "ResolveFunction",

@@ -17,22 +17,17 @@ silently turn a workaround off.
 from __future__ import annotations
 
 from mlops.local.plugins import clock, cloudformation, flows, resource_types, resources, sagemaker
-from mlops.local.plugins._contract import MotoContractError
+from mlops.local.plugins._contract import MotoContractError, run_once
 
 __all__ = ["MotoContractError", "install"]
 
-_installed = False
 
-
+@run_once
 def install(endpoint_url: str) -> None:
     """Install every plugin; `endpoint_url` is where this server answers (for Lambda handlers)."""
-    global _installed
-    if _installed:
-        return
     cloudformation.install()
     resources.install()
     resource_types.install()
     flows.install(endpoint_url)
     sagemaker.install(endpoint_url)
     clock.install()
-    _installed = True
