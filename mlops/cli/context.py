@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mlops import config as config_module
 from mlops.config import ProjectConfig
+from mlops.errors import ConfigProblem, UsageError
 
 
 @dataclass
@@ -17,7 +18,16 @@ class CliContext:
     local: bool
 
     def load_config(self) -> ProjectConfig:
-        return config_module.load(self.config_path, self.environment)
+        """The config of the selected environment; a missing file or an unknown environment is a
+        bad `--config` / `--env` argument, anything else a bad config."""
+        if not self.config_path.is_file():
+            raise UsageError(
+                [ConfigProblem("--config", f"no config file at {self.config_path} (set --config/-f or MLOPS_CONFIG)")]
+            )
+        try:
+            return config_module.load(self.config_path, self.environment)
+        except config_module.UnknownEnvironmentError as exc:
+            raise UsageError([ConfigProblem("--env", p.message) for p in exc.problems]) from exc
 
 
 def local_requested(flag: bool) -> bool:

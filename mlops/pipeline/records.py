@@ -5,6 +5,9 @@ turns the execution's state into a `RunRecord` and stores it in the registry tab
 
   pk = "RUN#<execution name>"   sk = "RUN"          the record (JSON in `record`)
   gsi1pk = "RUNS#<dataset>"     gsi1sk = "<started at>#<execution name>"   runs of a dataset by time
+  pk = "RUNKEY#<dataset>"       sk = "<run key>"    the newest model package registered for a run
+                                                    key (see resolve.run_key): identical reruns
+                                                    register nothing and are recorded `unchanged`
 
 Failures are classified here into one clear error name and cause (the execution then fails
 with them): a SageMaker job's `FailureReason` instead of its whole Describe output, the
@@ -27,9 +30,10 @@ from mlops.pipeline import cost as pricing
 from mlops.pipeline.cost import CostEstimate
 from mlops.pipeline.errors import UnknownInstanceTypeError
 
-Outcome = Literal["registered", "rejected", "failed"]
+Outcome = Literal["registered", "rejected", "failed", "unchanged"]
 RUN_PK = "RUN#"
 RUN_SK = "RUN"
+RUN_KEY_PK = "RUNKEY#"
 RUNS_INDEX = "gsi1"
 CAUSE_LIMIT = 4000
 
@@ -66,6 +70,16 @@ class GateSummary(BaseModel):
     reason: str | None = None
 
 
+class RegisteredRun(BaseModel):
+    """The model package a run key was registered as, and by which execution."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model_package_arn: str
+    execution_name: str
+    approval_status: str | None = None
+
+
 class RunRecord(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -97,6 +111,10 @@ class RunRecord(BaseModel):
     failed_step: str | None = None
     error: str | None = None
     cause: str | None = None
+    #: data version id + code version + hyperparameters, hashed (resolve.run_key)
+    run_key: str | None = None
+    #: an `unchanged` run: the execution that registered its model package
+    same_as_execution: str | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,6 +233,11 @@ def build_record(request: RecordRequest, training: TrainingConfig, *, now: datet
         seconds = failed_job.get("TrainingTimeInSeconds")
     estimate = _cost(training, billable, seconds)
     sequence = version.get("sequence")
+    existing = run.get("existing") or {}
+    if request.outcome == "unchanged":
+        registration = existing
+    # a run that failed before its data version was resolved records the version it asked for
+    requested = state.get("data_version")
     return RunRecord(
         execution_arn=request.execution_id,
         execution_name=request.execution_name,
@@ -222,7 +245,7 @@ def build_record(request: RecordRequest, training: TrainingConfig, *, now: datet
         outcome=request.outcome,
         started_at=request.started_at,
         finished_at=now or datetime.now(UTC),
-        data_version=f"v{sequence}" if sequence else None,
+        data_version=f"v{sequence}" if sequence else (str(requested) if requested else None),
         data_version_id=version.get("version_id"),
         code_version=request.code_version,
         hyperparameters={str(k): str(v) for k, v in (run.get("hyperparameters") or {}).items()},
@@ -243,6 +266,8 @@ def build_record(request: RecordRequest, training: TrainingConfig, *, now: datet
         failed_step=step,
         error=error,
         cause=cause,
+        run_key=run.get("run_key"),
+        same_as_execution=existing.get("execution_name") if request.outcome == "unchanged" else None,
     )
 
 
@@ -258,18 +283,41 @@ class RunRecords:
         self._table = table
 
     def put(self, record: RunRecord) -> None:
-        """Idempotent: a retried record step overwrites the same item."""
-        self._ddb.put_item(
-            TableName=self._table,
-            Item={
-                "pk": {"S": f"{RUN_PK}{record.execution_name}"},
-                "sk": {"S": RUN_SK},
-                "gsi1pk": {"S": f"RUNS#{record.dataset}"},
-                "gsi1sk": {"S": f"{record.started_at.isoformat()}#{record.execution_name}"},
-                "outcome": {"S": record.outcome},
-                "record": {"S": record.model_dump_json()},
-            },
+        """Idempotent: a retried record step overwrites the same items. A registered run also
+        becomes the package of its run key (the newest wins: a `--force` rerun replaces it)."""
+        item = {
+            "pk": {"S": f"{RUN_PK}{record.execution_name}"},
+            "sk": {"S": RUN_SK},
+            "gsi1pk": {"S": f"RUNS#{record.dataset}"},
+            "gsi1sk": {"S": f"{record.started_at.isoformat()}#{record.execution_name}"},
+            "outcome": {"S": record.outcome},
+            "record": {"S": record.model_dump_json()},
+        }
+        if record.outcome != "registered" or not record.run_key or not record.model_package_arn:
+            self._ddb.put_item(TableName=self._table, Item=item)
+            return
+        registered = RegisteredRun(
+            model_package_arn=record.model_package_arn,
+            execution_name=record.execution_name,
+            approval_status=record.approval_status,
         )
+        key_item = {
+            "pk": {"S": f"{RUN_KEY_PK}{record.dataset}"},
+            "sk": {"S": record.run_key},
+            "registered": {"S": registered.model_dump_json()},
+        }
+        self._ddb.transact_write_items(
+            TransactItems=[{"Put": {"TableName": self._table, "Item": i}} for i in (item, key_item)]
+        )
+
+    def registered(self, dataset: str, run_key: str) -> RegisteredRun | None:
+        """The model package registered for `run_key` in `dataset`, if any."""
+        item = self._ddb.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"{RUN_KEY_PK}{dataset}"}, "sk": {"S": run_key}},
+            ConsistentRead=True,
+        ).get("Item")
+        return RegisteredRun.model_validate_json(item["registered"]["S"]) if item else None
 
     def get(self, execution_name: str) -> RunRecord:
         item = self._ddb.get_item(

@@ -10,6 +10,7 @@ import pytest
 
 from mlops import names
 from mlops.adapters.s3 import ObjectStore
+from mlops.pipeline.records import RunRecords
 from mlops.pipeline.resolve import DataVersionChangedError, RunResolver, TrainingRequest, UnknownDatasetError
 from mlops.pipeline.steps import (
     GateRequest,
@@ -42,7 +43,14 @@ def accepted_version(lake: DataLake, key: str = f"incoming/{DATASET}/day-1.csv",
 
 
 def resolver(lake: DataLake, artifacts: str) -> RunResolver:
-    return RunResolver(lake.config, lake.registry, lake.store, artifacts, ModelPackages(boto3.client("sagemaker")))
+    return RunResolver(
+        lake.config,
+        lake.registry,
+        lake.store,
+        artifacts,
+        ModelPackages(boto3.client("sagemaker")),
+        RunRecords(lake.ddb, lake.table),
+    )
 
 
 def test_resolve_the_latest_version_writes_a_sagemaker_manifest(lake: DataLake, artifacts: str) -> None:
@@ -51,6 +59,7 @@ def test_resolve_the_latest_version_writes_a_sagemaker_manifest(lake: DataLake, 
         TrainingRequest(dataset=DATASET, hyperparameters={"max_depth": 6, "early_stopping_rounds": 5}),
         "run-2026-11-22",
         CODE,
+        code_version="c1",
     )
     assert run.data_version.name == "v1"
     assert run.job_name.startswith(f"{lake.config.prefix}-run-2026-11-22-")
@@ -68,19 +77,19 @@ def test_resolve_a_named_version_and_reject_unknown_ones(lake: DataLake, artifac
     accepted_version(lake)
     accepted_version(lake, f"incoming/{DATASET}/day-2.csv", seed=1)
     steps = resolver(lake, artifacts)
-    assert steps.resolve(TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE).data_version.sequence == 1
-    assert steps.resolve(TrainingRequest(dataset=DATASET), "x", CODE).data_version.sequence == 2
+    assert steps.resolve(TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE, code_version="c1").data_version.sequence == 1
+    assert steps.resolve(TrainingRequest(dataset=DATASET), "x", CODE, code_version="c1").data_version.sequence == 2
     with pytest.raises(DataVersionNotFoundError):
-        steps.resolve(TrainingRequest(dataset=DATASET, data_version="v9"), "x", CODE)
+        steps.resolve(TrainingRequest(dataset=DATASET, data_version="v9"), "x", CODE, code_version="c1")
     with pytest.raises(UnknownDatasetError):
-        steps.resolve(TrainingRequest(dataset="nope"), "x", CODE)
+        steps.resolve(TrainingRequest(dataset="nope"), "x", CODE, code_version="c1")
 
 
 def test_resolve_refuses_a_version_whose_object_was_overwritten(lake: DataLake, artifacts: str) -> None:
     accepted_version(lake)
     lake.s3.put_object(Bucket=lake.bucket, Key=f"incoming/{DATASET}/day-1.csv", Body=b"other bytes")
     with pytest.raises(DataVersionChangedError):
-        resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE)
+        resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE, code_version="c1")
 
 
 def evaluation(auc: float) -> dict[str, object]:
@@ -117,7 +126,7 @@ def test_gate_rejects_a_regression_against_the_champion(lake: DataLake, artifact
 
 def test_register_creates_a_model_package_with_lineage(lake: DataLake, artifacts: str) -> None:
     accepted_version(lake)
-    run = resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET), "exec-1", CODE)
+    run = resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET), "exec-1", CODE, code_version="c1")
     sagemaker = boto3.client("sagemaker")
     group = names.model_package_group(lake.config, DATASET)
     sagemaker.create_model_package_group(ModelPackageGroupName=group)
@@ -171,11 +180,11 @@ def test_the_champion_is_the_newest_approved_package(lake: DataLake, artifacts: 
     group = names.model_package_group(lake.config, DATASET)
     sagemaker.create_model_package_group(ModelPackageGroupName=group)
     request = TrainingRequest(dataset=DATASET)
-    assert resolver(lake, artifacts).resolve(request, "no-champion-yet", CODE).champion is None
+    assert resolver(lake, artifacts).resolve(request, "no-champion-yet", CODE, code_version="c1").champion is None
     _package(sagemaker, group, 0.97, "Approved")
     newest_approved = _package(sagemaker, group, 0.98, "Approved")
     _package(sagemaker, group, 0.999, "PendingManualApproval")  # not approved: never the champion
-    run = resolver(lake, artifacts).resolve(request, "with-champion", CODE)
+    run = resolver(lake, artifacts).resolve(request, "with-champion", CODE, code_version="c1")
     assert run.champion is not None and run.champion.model_package_arn == newest_approved
     assert run.champion_metrics == {"auc": 0.98, "accuracy": 0.9}
 
@@ -195,4 +204,4 @@ def test_a_champion_without_recorded_metrics_is_a_clear_error(lake: DataLake, ar
         },
     )
     with pytest.raises(ChampionMetricsError, match="no 'metrics'"):
-        resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET), "bad-champion", CODE)
+        resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET), "bad-champion", CODE, code_version="c1")
