@@ -200,8 +200,9 @@ def run(
         if as_json:
             typer.echo(json.dumps({"execution_arn": arn, "status": "RUNNING"}, indent=2))
         else:
-            console.print(Text(f"started {arn}"))
-            console.print(Text(f"follow it with: {follow_command(cli, run_name)}"))
+            # soft_wrap: an ARN or a command broken over two lines cannot be copied
+            console.print(Text(f"started {arn}"), soft_wrap=True)
+            console.print(Text(f"follow it with: {follow_command(cli, run_name)}"), soft_wrap=True)
         return
     try:
         if as_json:
@@ -230,8 +231,8 @@ def _interrupted(cli: CliContext, arn: str, as_json: bool) -> None:
         payload = {"execution_arn": arn, "status": "RUNNING", "interrupted": True, "follow": follow}
         typer.echo(json.dumps(payload, indent=2))
     err = Console(stderr=True)
-    err.print(Text(f"interrupted: stopped waiting; the execution goes on: {arn}"))
-    err.print(Text(f"follow it with: {follow}"))
+    err.print(Text(f"interrupted: stopped waiting; the execution goes on: {arn}"), soft_wrap=True)
+    err.print(Text(f"follow it with: {follow}"), soft_wrap=True)
 
 
 @app.command()
@@ -356,4 +357,5 @@ def _print_wide(table: Table) -> None:
         console.print(table)
         return
     needed = Measurement.get(console, console.options.update(width=10_000), table).maximum
-    console.print(table, width=max(needed, console.width), crop=False)
+    # print(width=...) never exceeds the console's own width, so the table gets a console of its own
+    Console(width=max(needed, console.width), file=console.file).print(table)

@@ -76,7 +76,16 @@ def test_overrides_get_the_declared_types_and_every_bad_item_is_named() -> None:
     }
     with pytest.raises(UsageError) as caught:
         parse_overrides(
-            ["novalue", "=3", "sagemaker_program=evil.py", "bogus_param=1", "num_round=abc", "eta=0", "target=y", "seed=1"]
+            [
+                "novalue",
+                "=3",
+                "sagemaker_program=evil.py",
+                "bogus_param=1",
+                "num_round=abc",
+                "eta=0",
+                "target=y",
+                "seed=1",
+            ]
         )
     assert [p.path for p in caught.value.problems] == [
         "--set novalue",

@@ -54,7 +54,9 @@ def test_merging_rejects_what_the_training_script_would_with_every_problem() -> 
 
 
 def _key(data: str = "d1", code: str = "c1", image: str = "xgboost:1.7-1", **hyperparameters: str) -> str:
-    return run_key_of(data, code, image, {"sagemaker_submit_directory": f"s3://assets/{code}.tar.gz", **hyperparameters})
+    return run_key_of(
+        data, code, image, {"sagemaker_submit_directory": f"s3://assets/{code}.tar.gz", **hyperparameters}
+    )
 
 
 def test_the_run_key_changes_with_what_is_trained_and_only_with_that() -> None:
