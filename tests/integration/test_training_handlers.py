@@ -150,5 +150,11 @@ def test_a_failed_run_is_recorded_with_a_classified_error(lake: DataLake, deploy
 def test_resolve_of_an_unknown_version_raises_the_typed_error(lake: DataLake, deployed: str) -> None:
     with pytest.raises(DataVersionNotFoundError):
         resolve_handler.handler(
-            {"request": {"dataset": DATASET, "data_version": "v7"}, "execution_name": "e", "code": {}, "code_version": "c1"}, Context()
+            {
+                "request": {"dataset": DATASET, "data_version": "v7"},
+                "execution_name": "e",
+                "code": {},
+                "code_version": "c1",
+            },
+            Context(),
         )

@@ -77,7 +77,12 @@ def test_resolve_a_named_version_and_reject_unknown_ones(lake: DataLake, artifac
     accepted_version(lake)
     accepted_version(lake, f"incoming/{DATASET}/day-2.csv", seed=1)
     steps = resolver(lake, artifacts)
-    assert steps.resolve(TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE, code_version="c1").data_version.sequence == 1
+    assert (
+        steps.resolve(
+            TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE, code_version="c1"
+        ).data_version.sequence
+        == 1
+    )
     assert steps.resolve(TrainingRequest(dataset=DATASET), "x", CODE, code_version="c1").data_version.sequence == 2
     with pytest.raises(DataVersionNotFoundError):
         steps.resolve(TrainingRequest(dataset=DATASET, data_version="v9"), "x", CODE, code_version="c1")
@@ -89,7 +94,9 @@ def test_resolve_refuses_a_version_whose_object_was_overwritten(lake: DataLake, 
     accepted_version(lake)
     lake.s3.put_object(Bucket=lake.bucket, Key=f"incoming/{DATASET}/day-1.csv", Body=b"other bytes")
     with pytest.raises(DataVersionChangedError):
-        resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE, code_version="c1")
+        resolver(lake, artifacts).resolve(
+            TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE, code_version="c1"
+        )
 
 
 def evaluation(auc: float) -> dict[str, object]:
