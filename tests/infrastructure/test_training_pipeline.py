@@ -75,7 +75,7 @@ def test_an_identical_rerun_is_recorded_unchanged_and_trains_nothing(dev: Synthe
     assert s["Unchanged"] == {"Type": "Succeed", "OutputPath": "$.record"}
     # the run key needs the code version, which only the definition knows
     resolve = s["ResolveDataVersion"]["Parameters"]
-    resolve = resolve["Payload"] if "Payload" in resolve else resolve
+    resolve = resolve.get("Payload", resolve)
     assert resolve["code_version"] == params["code_version"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 
 import boto3
@@ -12,7 +13,6 @@ from typer.testing import CliRunner
 from mlops import names
 from mlops.cli.main import app
 from mlops.errors import UsageError
-from mlops.pipeline import executions as executions_module
 from mlops.pipeline.executions import ExecutionNotFoundError, PipelineNotDeployedError
 from mlops.pipeline.records import RunRecord, RunRecords
 from tests.integration.conftest import ACCOUNT, EXAMPLE, DataLake
@@ -134,7 +134,7 @@ def interrupt_the_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     def ctrl_c(seconds: float) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(executions_module.time, "sleep", ctrl_c)
+    monkeypatch.setattr(time, "sleep", ctrl_c)
 
 
 @pytest.mark.parametrize("as_json", [False, True])
@@ -189,7 +189,7 @@ def record(name: str, outcome: str, *, auc: float) -> RunRecord:
         execution_arn=f"arn:aws:states:us-east-1:{ACCOUNT}:execution:m:{name}",
         execution_name=name,
         dataset=DATASET,
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=outcome,
         started_at=datetime(2026, 11, 22, 10, tzinfo=UTC),
         finished_at=datetime(2026, 11, 22, 10, 5, tzinfo=UTC),
         data_version="v1",

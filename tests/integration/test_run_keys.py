@@ -38,7 +38,7 @@ def resolve(lake: DataLake, artifacts: str, execution: str, **request: Any) -> T
 def record_step(lake: DataLake, run: TrainingRun, execution: str, outcome: str, **state: Any) -> None:
     """What the record step stores at the end of an execution that got this far."""
     request = RecordRequest(
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=outcome,
         state={"dataset": DATASET, "run": run.model_dump(mode="json"), **state},
         execution_id=f"arn:aws:states:us-east-1:123456789012:execution:m:{execution}",
         execution_name=execution,
