@@ -33,3 +33,16 @@ class CliContext:
 def local_requested(flag: bool) -> bool:
     """`--local` or MLOPS_LOCAL=1 points every command at the running local cloud."""
     return flag or os.environ.get("MLOPS_LOCAL", "").strip().lower() in {"1", "true", "yes"}
+
+
+def dataset_problems(config: ProjectConfig, dataset: str) -> list[ConfigProblem]:
+    """`--dataset` must name a dataset of the config."""
+    if dataset in config.datasets:
+        return []
+    known = ", ".join(sorted(config.datasets))
+    return [ConfigProblem("--dataset", f"no dataset {dataset!r} in the config (known: {known})")]
+
+
+def require_dataset(config: ProjectConfig, dataset: str) -> None:
+    if problems := dataset_problems(config, dataset):
+        raise UsageError(problems)

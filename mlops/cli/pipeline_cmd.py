@@ -17,7 +17,7 @@ from rich.text import Text
 
 from mlops import names
 from mlops.cli.aws import Aws, connect
-from mlops.cli.context import CliContext
+from mlops.cli.context import CliContext, dataset_problems, require_dataset
 from mlops.config import DEFAULT_CONFIG_FILE, DEFAULT_ENVIRONMENT, MetricDirection, ProjectConfig
 from mlops.errors import ConfigProblem, UsageError
 from mlops.pipeline.executions import (
@@ -53,23 +53,11 @@ def _records(aws: Aws) -> RunRecords:
     return RunRecords(aws.client("dynamodb"), names.registry_table(aws.config))
 
 
-def _dataset_problems(config: ProjectConfig, dataset: str) -> list[ConfigProblem]:
-    if dataset in config.datasets:
-        return []
-    known = ", ".join(sorted(config.datasets))
-    return [ConfigProblem("--dataset", f"no dataset {dataset!r} in the config (known: {known})")]
-
-
-def _known_dataset(config: ProjectConfig, dataset: str) -> None:
-    if problems := _dataset_problems(config, dataset):
-        raise UsageError(problems)
-
-
 def _argument_problems(
     config: ProjectConfig, dataset: str, overrides: list[str], name: str | None
 ) -> tuple[dict[str, Any], list[ConfigProblem]]:
     """(hyperparameter overrides, every problem with the arguments): all of them at once."""
-    problems = _dataset_problems(config, dataset)
+    problems = dataset_problems(config, dataset)
     hyperparameters: dict[str, Any] = {}
     try:
         hyperparameters = parse_overrides(overrides)
@@ -278,7 +266,7 @@ def runs(
     aws = connect(ctx.obj)
     datasets = [dataset] if dataset else sorted(aws.config.datasets)
     if dataset:
-        _known_dataset(aws.config, dataset)
+        require_dataset(aws.config, dataset)
     store = _records(aws)
     records = leaderboard([r for d in datasets for r in store.list(d, limit=limit)], aws.config)
     recorded = {r.execution_name for r in records}

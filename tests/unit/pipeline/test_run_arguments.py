@@ -90,3 +90,12 @@ def test_a_bad_config_is_still_reported_as_one(
     bad.write_text(EXAMPLE.read_text().replace("num_round: 200", "num_round: lots"))
     code, err = run_cli(monkeypatch, capsys, "-f", str(bad), "pipeline", "runs")
     assert code == 2 and "invalid config" in err and "training.hyperparameters.num_round" in err
+
+
+def test_an_unknown_dataset_is_a_bad_argument_for_data_commands_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    upload = tmp_path / "bc.csv"
+    upload.write_text("a\n1\n")
+    code, err = run_cli(monkeypatch, capsys, "-f", str(EXAMPLE), "data", "push", str(upload), "-d", "nope")
+    assert code == 2 and "invalid arguments" in err and "--dataset" in err and "invalid config" not in err
