@@ -158,6 +158,7 @@ def test_a_run_registers_a_model_that_links_back_to_its_data_version(
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
     assert entered == [
         "ResolveDataVersion",
+        "AlreadyRegistered",
         "Train",
         "Evaluate",
         "QualityGate",
