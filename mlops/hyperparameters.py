@@ -4,7 +4,7 @@ The declaration (names, types, defaults, allowed values) lives beside the script
 `training/hyperparameters.py`, because the script runs in a container that has nothing but its
 source directory; `mlops.training_hyperparameters` is a symlink to that file (see its
 docstring). This module only turns its findings into `ConfigProblem`s with a path that says
-where the value came from: `training.hyperparameters.eta` in the config, `--set eta=0` on the
+where the value came from: `training.hyperparameters.eta` in the config, `--set eta=2` on the
 command line, `hyperparameters.eta` in an execution input.
 """
 

@@ -59,7 +59,8 @@ class Hyperparameters:
 
     num_round: int = dataclasses.field(default=200, metadata=_rule("boosting rounds", at_least=1))
     max_depth: int = dataclasses.field(default=4, metadata=_rule("maximum tree depth", at_least=1, at_most=64))
-    eta: float = dataclasses.field(default=0.1, metadata=_rule("learning rate", greater_than=0, at_most=1))
+    # XGBoost's own range: 0 is legal (a constant model), and the quality gate rejects it
+    eta: float = dataclasses.field(default=0.1, metadata=_rule("learning rate", at_least=0, at_most=1))
     objective: str = dataclasses.field(
         default="binary:logistic",
         # evaluate.py and inference.py read the model's output as a probability

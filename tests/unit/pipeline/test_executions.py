@@ -82,7 +82,7 @@ def test_overrides_get_the_declared_types_and_every_bad_item_is_named() -> None:
                 "sagemaker_program=evil.py",
                 "bogus_param=1",
                 "num_round=abc",
-                "eta=0",
+                "eta=-0.1",
                 "target=y",
                 "seed=1",
             ]
@@ -93,13 +93,13 @@ def test_overrides_get_the_declared_types_and_every_bad_item_is_named() -> None:
         "--set sagemaker_program=evil.py",
         "--set bogus_param=1",
         "--set num_round=abc",
-        "--set eta=0",
+        "--set eta=-0.1",
         "--set target=y",
     ]
     messages = {p.path: p.message for p in caught.value.problems}
     assert "unknown hyperparameter" in messages["--set bogus_param=1"]
     assert "integer" in messages["--set num_round=abc"]
-    assert "greater than 0" in messages["--set eta=0"]
+    assert "at least 0" in messages["--set eta=-0.1"]
     assert "set by the pipeline" in messages["--set target=y"]
 
 

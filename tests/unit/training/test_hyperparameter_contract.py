@@ -23,7 +23,7 @@ def _unpacked_source_dir(tmp_path: Path) -> Path:
 
 def test_bad_values_fail_the_job_with_every_problem_named(container: Container, tmp_path: Path) -> None:
     # as SageMaker writes them: strings, JSON-encoded once more by script mode
-    container.hyperparameters(num_round="abc", eta=0, validation_fraction=1.5)
+    container.hyperparameters(num_round="abc", eta=1.5, validation_fraction=1.5)
     code = _unpacked_source_dir(tmp_path)
     run = subprocess.run(
         [sys.executable, str(code / "train.py")],
