@@ -10,15 +10,16 @@ turns the execution's state into a `RunRecord` and stores it in the registry tab
                                                     register nothing and are recorded `unchanged`
 
 Failures are classified here into one clear error name and cause (the execution then fails
-with them): a SageMaker job's `FailureReason` instead of its whole Describe output, the
-`error_name` of our own typed errors instead of a Python class name, and `Mlops.<Step>Failed`
-for the interpreter's own `States.*` errors (a Fail state may not re-raise those).
+with them): a SageMaker job's `FailureReason` instead of its whole Describe output, our typed
+errors under the `Mlops.*` names the handler boundary raised them with (mlops/handler.py), and
+`Mlops.<Step>Failed` for the interpreter's own `States.*` errors (a Fail state may not re-raise
+those) and for anything a handler did not name.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -121,26 +122,6 @@ class RunRecord(BaseModel):
 # Failure classification
 
 
-def _subclasses(cls: type[MlopsError]) -> Iterator[type[MlopsError]]:
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)
-
-
-def known_error_names() -> dict[str, str]:
-    """Python class name (what Lambda reports as the error) -> our Step Functions error name."""
-    # the modules whose errors the pipeline's handlers raise
-    import mlops.data.errors
-    import mlops.pipeline.errors
-    import mlops.pipeline.resolve
-    import mlops.registry.data_versions
-    import mlops.registry.model_packages  # noqa: F401
-
-    names = {cls.__name__: cls.error_name for cls in _subclasses(MlopsError)}
-    names["ValidationError"] = "Mlops.InvalidRequest"  # pydantic: a malformed execution input
-    return names
-
-
 def failed_step(state: Mapping[str, Any]) -> str:
     for step, key in STEPS:
         if key not in state:
@@ -156,6 +137,10 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except (TypeError, ValueError):
         return None
+
+
+#: Step Functions' names for errors of the services a workflow calls (`SageMaker.<Exception>`, ...)
+SERVICE_ERROR_PREFIXES = frozenset({"SageMaker", "Lambda", "SNS", "DynamoDB", "S3"})
 
 
 def classify(failure: Mapping[str, Any], step: str) -> tuple[str, str]:
@@ -176,13 +161,13 @@ def classify(failure: Mapping[str, Any], step: str) -> tuple[str, str]:
     message = raw_cause
     if isinstance(detail, dict) and "errorMessage" in detail:
         message = str(detail["errorMessage"])
-    known = known_error_names()
-    if error in known:
-        return known[error], message[:CAUSE_LIMIT]
-    if error.startswith("States."):
-        kind = "TimedOut" if error == "States.Timeout" else "Failed"
-        return f"Mlops.{step}{kind}", f"{error}: {message}"[:CAUSE_LIMIT]
-    return error, message[:CAUSE_LIMIT]
+    if error.startswith("Mlops."):  # raised under its own name by the handler boundary (mlops.handler)
+        return error, message[:CAUSE_LIMIT]
+    if error.split(".", 1)[0] in SERVICE_ERROR_PREFIXES:  # a service integration's own error name
+        return error, message[:CAUSE_LIMIT]
+    # interpreter errors (States.*) and anything a handler did not name (a bug, an SDK error)
+    kind = "TimedOut" if error == "States.Timeout" else "Failed"
+    return f"Mlops.{step}{kind}", f"{error}: {message}"[:CAUSE_LIMIT]
 
 
 # --------------------------------------------------------------------------------------------

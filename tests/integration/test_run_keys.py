@@ -127,7 +127,7 @@ def test_a_run_that_failed_before_resolving_records_the_version_it_asked_for(lak
         state={
             "dataset": DATASET,
             "data_version": "v9",
-            "failure": {"Error": "DataVersionNotFoundError", "Cause": json.dumps({"errorMessage": "no v9"})},
+            "failure": {"Error": "Mlops.DataVersionNotFound", "Cause": json.dumps({"errorMessage": "no v9"})},
         },
         execution_id="arn:aws:states:us-east-1:123456789012:execution:m:e9",
         execution_name="e9",
