@@ -346,7 +346,9 @@ def resolve(document: Mapping[str, Any], environment: str = DEFAULT_ENVIRONMENT,
         )
     if environment not in environments:
         known = ", ".join(sorted(environments)) or "none"
-        raise UnknownEnvironmentError(
+        # with no environments at all the file is what is wrong, not the requested name
+        error = UnknownEnvironmentError if environments else ConfigError
+        raise error(
             [ConfigProblem("environments", f"unknown environment {environment!r} (defined: {known})")],
             source=source,
         )
