@@ -33,16 +33,19 @@ import time
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-try:  # SageMaker runs this script from its source directory, which is then first on sys.path
+if TYPE_CHECKING:  # checked as the source directory it runs from (one module name per file)
     import hyperparameters as declared
-except ModuleNotFoundError:  # imported by path from the repository (tests)
-    from training import hyperparameters as declared  # type: ignore[no-redef]
+else:
+    try:  # SageMaker runs this script from its source directory, which is then first on sys.path
+        import hyperparameters as declared
+    except ModuleNotFoundError:  # imported by path from the repository (tests)
+        from training import hyperparameters as declared
 
 LOG = logging.getLogger("train")
 
