@@ -123,6 +123,8 @@ class RunRecord(BaseModel):
 
 
 def failed_step(state: Mapping[str, Any]) -> str:
+    if (state.get("run") or {}).get("unchanged"):
+        return "RecordUnchanged"  # an unchanged run trains nothing: only its record step can fail
     for step, key in STEPS:
         if key not in state:
             return step

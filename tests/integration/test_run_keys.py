@@ -137,3 +137,13 @@ def test_a_run_that_failed_before_resolving_records_the_version_it_asked_for(lak
     record = build_record(request, lake.config.training, now=T0)
     assert record.data_version == "v9" and record.data_version_id is None
     assert record.error == "Mlops.DataVersionNotFound"
+
+
+def test_a_failure_of_an_unchanged_run_is_its_record_step(lake: DataLake, artifacts: str) -> None:
+    first = resolve(lake, artifacts, "first")
+    registered(lake, first, "first")
+    again = resolve(lake, artifacts, "again")
+    failure = {"Error": "Lambda.ServiceException", "Cause": "boom"}
+    record_step(lake, again, "again", "failed", failure=failure)
+    stored = RunRecords(lake.ddb, lake.table).get("again")
+    assert stored.failed_step == "RecordUnchanged" and stored.error == "Lambda.ServiceException"
