@@ -12,6 +12,7 @@ from mlops.adapters.events import DomainEventPublisher
 from mlops.adapters.s3 import ObjectStore
 from mlops.config import ProjectConfig
 from mlops.data import DatasetProfile, ValidationReport, schema_hash, validate_file
+from mlops.data.accumulators import merge_profiles
 from mlops.ingest.manifest import Manifest, ManifestObject, content_version_id
 from mlops.ingest.models import ObjectResult, Outcome, Plan, ValidateItem
 from mlops.layout import content_key, manifest_key, outcome_key, quarantine_prefix, report_prefix
@@ -82,7 +83,7 @@ class Concluder:
         for result in sorted(results, key=lambda r: r.key):
             part = reports[result.key].profile
             if part is not None:
-                profile = part if profile is None else profile.merge(part)
+                profile = part if profile is None else merge_profiles(profile, part)
         objects = [
             ManifestObject(
                 key=r.key,

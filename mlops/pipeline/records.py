@@ -1,13 +1,10 @@
 """Run records: what every training execution did, whatever its outcome.
 
 The state machine's last Lambda step on every path (registered, rejected by the gate, failed)
-turns the execution's state into a `RunRecord` and stores it in the registry table:
-
-  pk = "RUN#<execution name>"   sk = "RUN"          the record (JSON in `record`)
-  gsi1pk = "RUNS#<dataset>"     gsi1sk = "<started at>#<execution name>"   runs of a dataset by time
-  pk = "RUNKEY#<dataset>"       sk = "<run key>"    the newest model package registered for a run
-                                                    key (see resolve.run_key): identical reruns
-                                                    register nothing and are recorded `unchanged`
+turns the execution's state into a `RunRecord` and stores it in the registry table (under
+`RUN#<execution name>`, listed by dataset and time through the runs index: mlops/registry/keys.py).
+A registered run also becomes the package of its run key (`RUNKEY#<dataset>` / `<run key>`, see
+resolve.run_key_of): identical reruns register nothing and are recorded `unchanged`.
 
 Failures are classified here into one clear error name and cause (the execution then fails
 with them): a SageMaker job's `FailureReason` instead of its whole Describe output, our typed
@@ -30,12 +27,12 @@ from mlops.errors import MlopsError
 from mlops.pipeline import cost as pricing
 from mlops.pipeline.cost import CostEstimate
 from mlops.pipeline.errors import UnknownInstanceTypeError
+from mlops.registry import keys
 
 Outcome = Literal["registered", "rejected", "failed", "unchanged"]
-RUN_PK = "RUN#"
-RUN_SK = "RUN"
-RUN_KEY_PK = "RUNKEY#"
-RUNS_INDEX = "gsi1"
+RUN_PK = keys.RUN_PREFIX
+RUN_SK = keys.RUN_SORT_KEY
+RUNS_INDEX = keys.RUNS_INDEX
 CAUSE_LIMIT = 4000
 
 #: the workflow's steps in order, with the state key each one adds
@@ -273,10 +270,10 @@ class RunRecords:
         """Idempotent: a retried record step overwrites the same items. A registered run also
         becomes the package of its run key (the newest wins: a `--force` rerun replaces it)."""
         item = {
-            "pk": {"S": f"{RUN_PK}{record.execution_name}"},
-            "sk": {"S": RUN_SK},
-            "gsi1pk": {"S": f"RUNS#{record.dataset}"},
-            "gsi1sk": {"S": f"{record.started_at.isoformat()}#{record.execution_name}"},
+            keys.PARTITION_KEY: {"S": f"{RUN_PK}{record.execution_name}"},
+            keys.SORT_KEY: {"S": RUN_SK},
+            keys.RUNS_INDEX_PARTITION_KEY: {"S": keys.runs_pk(record.dataset)},
+            keys.RUNS_INDEX_SORT_KEY: {"S": keys.runs_sk(record.started_at.isoformat(), record.execution_name)},
             "outcome": {"S": record.outcome},
             "record": {"S": record.model_dump_json()},
         }
@@ -289,8 +286,8 @@ class RunRecords:
             approval_status=record.approval_status,
         )
         key_item = {
-            "pk": {"S": f"{RUN_KEY_PK}{record.dataset}"},
-            "sk": {"S": record.run_key},
+            keys.PARTITION_KEY: {"S": keys.run_key_pk(record.dataset)},
+            keys.SORT_KEY: {"S": record.run_key},
             "registered": {"S": registered.model_dump_json()},
         }
         self._ddb.transact_write_items(
@@ -301,14 +298,15 @@ class RunRecords:
         """The model package registered for `run_key` in `dataset`, if any."""
         item = self._ddb.get_item(
             TableName=self._table,
-            Key={"pk": {"S": f"{RUN_KEY_PK}{dataset}"}, "sk": {"S": run_key}},
+            Key={keys.PARTITION_KEY: {"S": keys.run_key_pk(dataset)}, keys.SORT_KEY: {"S": run_key}},
             ConsistentRead=True,
         ).get("Item")
         return RegisteredRun.model_validate_json(item["registered"]["S"]) if item else None
 
     def get(self, execution_name: str) -> RunRecord:
         item = self._ddb.get_item(
-            TableName=self._table, Key={"pk": {"S": f"{RUN_PK}{execution_name}"}, "sk": {"S": RUN_SK}}
+            TableName=self._table,
+            Key={keys.PARTITION_KEY: {"S": f"{RUN_PK}{execution_name}"}, keys.SORT_KEY: {"S": RUN_SK}},
         ).get("Item")
         if not item:
             raise RunNotFoundError(f"no run record for execution {execution_name!r}")
@@ -326,8 +324,8 @@ class RunRecords:
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": RUNS_INDEX,
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"RUNS#{dataset}"}},
+            "KeyConditionExpression": f"{keys.RUNS_INDEX_PARTITION_KEY} = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": keys.runs_pk(dataset)}},
             "ScanIndexForward": False,
         }
         while True:

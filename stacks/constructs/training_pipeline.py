@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -57,7 +58,7 @@ class TrainingPipelineProps:
     artifacts_key: kms.IKey
     data_lake: s3.IBucket
     data_key: kms.IKey
-    registry_table_name: str
+    registry: dynamodb.ITableV2
     model_package_groups: list[str]
     topic: sns.ITopic
     lambda_settings: LambdaConfig
@@ -113,7 +114,7 @@ class TrainingPipeline(Construct):
             "ResolveFunction",
             "pipeline_resolve",
             "Resolve the data version, hyperparameters and job names of a training run",
-            {"REGISTRY_TABLE": props.registry_table_name, "ARTIFACTS_BUCKET": props.artifacts.bucket_name},
+            {"REGISTRY_TABLE": props.registry.table_name, "ARTIFACTS_BUCKET": props.artifacts.bucket_name},
             frozenset({"training"}),
         )
         self.gate_fn = function(
@@ -130,7 +131,7 @@ class TrainingPipeline(Construct):
             "RecordFunction",
             "pipeline_record",
             "Record a training run (data version, code, hyperparameters, metrics, gate, cost, error)",
-            {"REGISTRY_TABLE": props.registry_table_name},
+            {"REGISTRY_TABLE": props.registry.table_name},
             frozenset({"training"}),
         )
         self._grant_functions(props)
@@ -165,7 +166,7 @@ class TrainingPipeline(Construct):
         resolve.add_to_policy(
             iam.PolicyStatement(
                 actions=["dynamodb:GetItem", "dynamodb:Query"],
-                resources=[self._arn("dynamodb", "table", props.registry_table_name)],
+                resources=[props.registry.table_arn],
             )
         )
 
@@ -198,11 +199,7 @@ class TrainingPipeline(Construct):
             acknowledge_wildcard_resource(resolve, arn, "reads the champion's metrics from its own group only")
 
         record = self.record_fn.role
-        record.add_to_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:PutItem"], resources=[self._arn("dynamodb", "table", props.registry_table_name)]
-            )
-        )
+        record.add_to_policy(iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[props.registry.table_arn]))
         grant_key_use(props.data_key, record, encrypt=True)
 
     def _grant_state_machine(self, props: TrainingPipelineProps) -> None:
