@@ -84,6 +84,7 @@ def model_package_request(
         "execution_id": request.execution_id,
         "training_job": request.training.job_name,
         "hyperparameters": json.dumps(run.hyperparameters, sort_keys=True),
+        "run_key": run.run_key,
         "metrics": json.dumps(request.gate.metrics, sort_keys=True),
     }
     return {

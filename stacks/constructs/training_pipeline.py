@@ -356,6 +356,7 @@ class TrainingPipeline(Construct):
                     "sagemaker_program": props.training.entry_point,
                     "sagemaker_submit_directory": self.source_dir.s3_object_url,
                 },
+                "code_version": self.code_version,
             },
             "$.run",
         )
@@ -383,6 +384,7 @@ class TrainingPipeline(Construct):
         )
         record_registered = self._record("RecordRegistered", "registered")
         record_rejected = self._record("RecordRejected", "rejected")
+        record_unchanged = self._record("RecordUnchanged", "unchanged")
         notify_registered = self._notify(
             "NotifyRegistered", props.topic, "Model registered", sfn.Succeed(self, "Registered", output_path="$.record")
         )
@@ -392,7 +394,7 @@ class TrainingPipeline(Construct):
             "Model rejected by the quality gate",
             sfn.Succeed(self, "Rejected", output_path="$.record"),
         )
-        for step in (resolve, train, evaluate, gate, register, record_registered, record_rejected):
+        for step in (resolve, train, evaluate, gate, register, record_registered, record_rejected, record_unchanged):
             step.add_catch(failure, result_path="$.failure")
 
         verdict = (
@@ -403,7 +405,18 @@ class TrainingPipeline(Construct):
             )
             .otherwise(record_rejected.next(notify_rejected))
         )
-        definition = resolve.next(train).next(evaluate).next(gate).next(verdict)
+        # An identical run (same run key) already registered a model: record this run as
+        # `unchanged`, pointing at that package, and train nothing. No notification: nothing
+        # happened that anyone has to act on.
+        already_registered = (
+            sfn.Choice(self, "AlreadyRegistered")
+            .when(
+                sfn.Condition.boolean_equals("$.run.unchanged", True),
+                record_unchanged.next(sfn.Succeed(self, "Unchanged", output_path="$.record")),
+            )
+            .otherwise(train.next(evaluate).next(gate).next(verdict))
+        )
+        definition = resolve.next(already_registered)
 
         log_group = logs.LogGroup(
             self,
