@@ -20,6 +20,7 @@ import contextlib
 import csv
 import io
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -89,12 +90,18 @@ class _InvalidRows:
 
 
 class _Feed:
-    """What pyarrow reads: the content after the header, then a newline and the sentinel."""
+    """What pyarrow reads: the content after the header, then a newline and the sentinel.
+
+    Single owner: pyarrow reads it from its own I/O thread, and after a parse error `drain`
+    reads on from ours while that thread may still be reading ahead. Neither the Peekable nor
+    the gzip decoder under it may be entered twice at once (interleaved zlib calls produce
+    wrong bytes and a bogus `corrupt_gzip`), so every read holds the lock."""
 
     def __init__(self, stream: Peekable, columns: int) -> None:
         self._stream = stream
         self._tail = b"\n" + b",".join([_SENTINEL] * columns) + b"\n"
         self._done = False
+        self._lock = threading.Lock()
         self.quotes = 0
 
     @property
@@ -105,14 +112,25 @@ class _Feed:
         return True
 
     def read(self, n: int = -1, /) -> bytes:
-        if self._done:
-            return b""
-        data = self._stream.read(n)
-        if data:
-            self.quotes += data.count(b'"')
-            return data
-        self._done = True
-        return self._tail
+        with self._lock:
+            if self._done:
+                return b""
+            try:
+                data = self._stream.read(n)
+            except BaseException:
+                self._done = True  # a failed stream is not read again, by anyone
+                raise
+            if data:
+                self.quotes += data.count(b'"')
+                return data
+            self._done = True
+            return self._tail
+
+    def close(self) -> None:
+        """Hand the stream back: waits for a read in flight; later reads get end of file, so
+        pyarrow's read-ahead can never touch the stream after `batches` returned."""
+        with self._lock:
+            self._done = True
 
     def drain(self) -> None:
         while self.read(1 << 20):
@@ -130,13 +148,19 @@ class CsvTable:
 
         Raises DataStructureError for ragged rows or an unterminated quote once the end of the
         file is reached (after the batches before it were yielded)."""
+        feed = _Feed(self._opened.stream, len(self.column_names))
+        try:
+            yield from self._parse(feed, positions)
+        finally:
+            feed.close()
+
+    def _parse(self, feed: _Feed, positions: list[int]) -> Iterator[pa.RecordBatch]:
         width = len(self.column_names)
         internal = [f"c{i}" for i in range(width)]
         probe = 0  # the first column also carries the sentinel
         include = [internal[p] for p in positions] + ([] if probe in positions else [internal[probe]])
         sentinel_at = include.index(internal[probe])
         invalid = _InvalidRows()
-        feed = _Feed(self._opened.stream, width)
         delivered = 0
         pending: pa.RecordBatch | None = None
         try:

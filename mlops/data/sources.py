@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -40,12 +41,19 @@ _BINARY_SIGNATURES: dict[bytes, str] = {
 }
 
 
+class ConcurrentReadError(RuntimeError):
+    """A programming error: a single-owner stream was read from two threads at once."""
+
+
 class Readable(Protocol):
     def read(self, n: int = -1, /) -> bytes: ...
 
 
 class GzipReader:
-    """Decompresses gzip (multi-member) from `raw`, raising once output exceeds `limit` bytes."""
+    """Decompresses gzip (multi-member) from `raw`, raising once output exceeds `limit` bytes.
+
+    Not thread-safe, and says so: a zlib stream fed from two threads at once hands out wrong
+    bytes (or fails its checksum), so a second concurrent `read` raises instead of racing."""
 
     def __init__(self, raw: Readable, *, limit: int) -> None:
         self._raw = raw
@@ -54,6 +62,7 @@ class GzipReader:
         self._pending = b""
         self._between_members = False
         self._done = False
+        self._in_use = threading.Lock()
         self.produced = 0
 
     def _fail(self, message: str) -> DataStructureError:
@@ -72,6 +81,14 @@ class GzipReader:
         return b""  # end of input inside a member: drain what zlib holds, then judge
 
     def read(self, n: int = -1, /) -> bytes:
+        if not self._in_use.acquire(blocking=False):
+            raise ConcurrentReadError("two threads read one gzip stream at once; the stream needs a single owner")
+        try:
+            return self._read(n)
+        finally:
+            self._in_use.release()
+
+    def _read(self, n: int) -> bytes:
         want = n if n >= 0 else 1 << 62
         out = bytearray()
         while len(out) < want and not self._done:
