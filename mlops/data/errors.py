@@ -27,6 +27,10 @@ class StructureCode(StrEnum):
     CORRUPT_PARQUET = "corrupt_parquet"
     NOT_TABULAR = "not_tabular"
     DECOMPRESSION_LIMIT = "decompression_limit"
+    #: bytes of a format we do not read as a table (JSON, JSON Lines, gzip-wrapped Parquet)
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    #: the name says another format than the bytes (CSV under .parquet, gzip under .csv, ...)
+    NAME_MISMATCH = "name_mismatch"
 
 
 class DataStructureError(MlopsError):

@@ -32,6 +32,7 @@ class Check(StrEnum):
     ROW_COUNT = "row_count"
     NAN_LITERAL = "nan_literal"
     FORMAT_MISMATCH = "format_mismatch"
+    PARQUET_TYPE = "parquet_type"
     UNUSABLE_ALLOWED_VALUE = "unusable_allowed_value"
 
 

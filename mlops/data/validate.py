@@ -23,6 +23,7 @@ from mlops.data.accumulators import declared_edges
 from mlops.data.checks import ColumnRules, ColumnValidator, compile_allowed
 from mlops.data.csv_reader import DEFAULT_BLOCK_BYTES, CsvTable
 from mlops.data.errors import DataStructureError, StructureCode
+from mlops.data.formats import check_format, parquet_type_failures
 from mlops.data.hashing import schema_hash
 from mlops.data.parquet_reader import ParquetTable
 from mlops.data.profile import DatasetProfile, HistogramSource, NumericProfile
@@ -143,6 +144,7 @@ def validate_file(
     progress = _Progress()
     try:
         with open_file(source, limit=max_uncompressed_bytes) as opened:
+            check_format(opened, file_name, dataset)
             if opened.kind == "csv":
                 csv_table = CsvTable(opened, block_bytes=block_bytes)
                 names = csv_table.column_names
@@ -153,6 +155,8 @@ def validate_file(
                 parquet_table = ParquetTable(opened, limit=max_uncompressed_bytes)
                 layout = resolve_columns(parquet_table.column_names, dataset, is_csv=False)
                 present = [r for r in rules if r.spec.name in layout.positions]
+                stored = {r.spec.name: parquet_table.column_types[layout.positions[r.spec.name]] for r in present}
+                layout.errors += parquet_type_failures([r.spec for r in present], stored)
                 batches = parquet_table.batches(
                     [layout.positions[r.spec.name] for r in present], rows_per_batch=chunk_rows
                 )
