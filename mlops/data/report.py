@@ -12,6 +12,8 @@ from mlops.data.profile import DatasetProfile
 
 MAX_EXAMPLES = 5
 MAX_EXAMPLE_CHARS = 120
+#: rows listed per duplicated value (its count is exact)
+MAX_DUPLICATE_ROWS = 20
 
 
 class Check(StrEnum):
@@ -41,8 +43,22 @@ class _Model(BaseModel):
 
 
 class Example(_Model):
+    #: 1-based data row (the header is row 0; blank lines are not rows)
     row: int
     value: str
+    #: 1-based physical line where the row starts, where it differs from what the row number
+    #: says or cannot be told from it (structural errors); None for value checks
+    line: int | None = None
+
+
+class DuplicateValue(_Model):
+    """One value of a unique column that more than one row holds."""
+
+    value: str
+    #: the data rows holding it, in file order: the first occurrence first (at most 20)
+    rows: list[int]
+    #: how many rows hold it, the first occurrence included
+    count: int
 
 
 class CheckFailure(_Model):
@@ -53,6 +69,8 @@ class CheckFailure(_Model):
     rows: int
     examples: list[Example]
     message: str
+    #: `unique` only: the first duplicated values, each with every row that holds it
+    duplicates: list[DuplicateValue] | None = None
 
 
 class ValidationReport(_Model):
@@ -71,8 +89,11 @@ class ValidationReport(_Model):
                 "check": failure.check,
                 "column": failure.column,
                 "rows": failure.rows,
-                "examples": [{"row": e.row, "value": e.value} for e in failure.examples],
+                "examples": [{"row": e.row, "line": e.line, "value": e.value} for e in failure.examples],
                 "message": failure.message,
+                "duplicates": None
+                if failure.duplicates is None
+                else [d.model_dump(mode="json") for d in failure.duplicates],
             }
 
         return {
