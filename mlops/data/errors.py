@@ -45,6 +45,7 @@ class DataStructureError(MlopsError):
         message: str,
         *,
         rows: list[int] | None = None,
+        lines: list[int | None] | None = None,
         count: int = 0,
         samples: list[str] | None = None,
     ) -> None:
@@ -52,6 +53,8 @@ class DataStructureError(MlopsError):
         self.message = " ".join(message.split())  # one line, also when it quotes a library error
         #: 1-based data rows (header excluded) where the problem was seen, when known
         self.rows = rows
+        #: 1-based physical line where each of `rows` starts (None where not known)
+        self.lines: list[int | None] | None = list(lines) if lines is not None else None
         #: how many rows are affected; 0 when the problem is about the file as a whole
         self.count = count
         #: raw text of the affected rows, parallel to `rows` where both are known

@@ -112,7 +112,10 @@ def clip(value: str) -> str:
 def structural_failure(exc: DataStructureError) -> CheckFailure:
     rows = exc.rows or []
     samples = exc.samples + [""] * (len(rows) - len(exc.samples))
-    examples = [Example(row=r, value=clip(s)) for r, s in zip(rows, samples, strict=False)][:MAX_EXAMPLES]
+    lines = (exc.lines or []) + [None] * (len(rows) - len(exc.lines or []))
+    examples = [Example(row=r, line=line, value=clip(s)) for r, line, s in zip(rows, lines, samples, strict=False)][
+        :MAX_EXAMPLES
+    ]
     return CheckFailure(
         check=f"structure.{exc.code}", column=None, rows=exc.count, examples=examples, message=exc.message
     )

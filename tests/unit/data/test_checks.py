@@ -199,7 +199,25 @@ def test_columns_out_of_order_are_checked_by_name_with_a_warning() -> None:
     schema = dataset({"name": "a", "dtype": "integer"}, {"name": "b", "dtype": "string"})
     report = run(csv("b,a", "x,1"), schema)
     assert report.verdict == "accepted"
-    assert (None, Check.COLUMN_ORDER) in warnings(report)
+    assert ("a", Check.COLUMN_ORDER) in warnings(report)  # a is declared first, found second
+
+
+def test_every_column_level_warning_names_its_column() -> None:
+    schema = dataset(
+        {"name": "a", "dtype": "integer"},
+        {"name": "b", "dtype": "float", "nullable": True},
+        {"name": "c", "dtype": "integer", "allowed_values": [1, "x"]},
+        allow_extra_columns=True,
+    )
+    report = run(csv("a,c,b,extra", "1,1,nan,z"), schema)
+    assert report.verdict == "accepted", report.errors
+    named = {(w.check, w.column) for w in report.warnings}
+    assert named == {
+        (Check.COLUMN_ORDER, "b"),
+        (Check.UNEXPECTED_COLUMN, "extra"),
+        (Check.NAN_LITERAL, "b"),
+        (Check.UNUSABLE_ALLOWED_VALUE, "c"),
+    }
 
 
 @pytest.mark.parametrize(("rows", "problem"), [(1, "at least 2"), (4, "at most 3")])
