@@ -1,21 +1,20 @@
 """Run records: what every training execution did, whatever its outcome.
 
 The state machine's last Lambda step on every path (registered, rejected by the gate, failed)
-turns the execution's state into a `RunRecord` and stores it in the registry table:
-
-  pk = "RUN#<execution name>"   sk = "RUN"          the record (JSON in `record`)
-  gsi1pk = "RUNS#<dataset>"     gsi1sk = "<started at>#<execution name>"   runs of a dataset by time
+turns the execution's state into a `RunRecord` and stores it in the registry table (under
+`RUN#<execution name>`, listed by dataset and time through the runs index: mlops/registry/keys.py).
 
 Failures are classified here into one clear error name and cause (the execution then fails
-with them): a SageMaker job's `FailureReason` instead of its whole Describe output, the
-`error_name` of our own typed errors instead of a Python class name, and `Mlops.<Step>Failed`
-for the interpreter's own `States.*` errors (a Fail state may not re-raise those).
+with them): a SageMaker job's `FailureReason` instead of its whole Describe output, our typed
+errors under the `Mlops.*` names the handler boundary raised them with (mlops/handler.py), and
+`Mlops.<Step>Failed` for the interpreter's own `States.*` errors (a Fail state may not re-raise
+those) and for anything a handler did not name.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -26,11 +25,12 @@ from mlops.errors import MlopsError
 from mlops.pipeline import cost as pricing
 from mlops.pipeline.cost import CostEstimate
 from mlops.pipeline.errors import UnknownInstanceTypeError
+from mlops.registry import keys
 
 Outcome = Literal["registered", "rejected", "failed"]
-RUN_PK = "RUN#"
-RUN_SK = "RUN"
-RUNS_INDEX = "gsi1"
+RUN_PK = keys.RUN_PREFIX
+RUN_SK = keys.RUN_SORT_KEY
+RUNS_INDEX = keys.RUNS_INDEX
 CAUSE_LIMIT = 4000
 
 #: the workflow's steps in order, with the state key each one adds
@@ -103,26 +103,6 @@ class RunRecord(BaseModel):
 # Failure classification
 
 
-def _subclasses(cls: type[MlopsError]) -> Iterator[type[MlopsError]]:
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)
-
-
-def known_error_names() -> dict[str, str]:
-    """Python class name (what Lambda reports as the error) -> our Step Functions error name."""
-    # the modules whose errors the pipeline's handlers raise
-    import mlops.data.errors
-    import mlops.pipeline.errors
-    import mlops.pipeline.resolve
-    import mlops.registry.data_versions
-    import mlops.registry.model_packages  # noqa: F401
-
-    names = {cls.__name__: cls.error_name for cls in _subclasses(MlopsError)}
-    names["ValidationError"] = "Mlops.InvalidRequest"  # pydantic: a malformed execution input
-    return names
-
-
 def failed_step(state: Mapping[str, Any]) -> str:
     for step, key in STEPS:
         if key not in state:
@@ -138,6 +118,10 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except (TypeError, ValueError):
         return None
+
+
+#: Step Functions' names for errors of the services a workflow calls (`SageMaker.<Exception>`, ...)
+SERVICE_ERROR_PREFIXES = frozenset({"SageMaker", "Lambda", "SNS", "DynamoDB", "S3"})
 
 
 def classify(failure: Mapping[str, Any], step: str) -> tuple[str, str]:
@@ -158,13 +142,13 @@ def classify(failure: Mapping[str, Any], step: str) -> tuple[str, str]:
     message = raw_cause
     if isinstance(detail, dict) and "errorMessage" in detail:
         message = str(detail["errorMessage"])
-    known = known_error_names()
-    if error in known:
-        return known[error], message[:CAUSE_LIMIT]
-    if error.startswith("States."):
-        kind = "TimedOut" if error == "States.Timeout" else "Failed"
-        return f"Mlops.{step}{kind}", f"{error}: {message}"[:CAUSE_LIMIT]
-    return error, message[:CAUSE_LIMIT]
+    if error.startswith("Mlops."):  # raised under its own name by the handler boundary (mlops.handler)
+        return error, message[:CAUSE_LIMIT]
+    if error.split(".", 1)[0] in SERVICE_ERROR_PREFIXES:  # a service integration's own error name
+        return error, message[:CAUSE_LIMIT]
+    # interpreter errors (States.*) and anything a handler did not name (a bug, an SDK error)
+    kind = "TimedOut" if error == "States.Timeout" else "Failed"
+    return f"Mlops.{step}{kind}", f"{error}: {message}"[:CAUSE_LIMIT]
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,10 +246,10 @@ class RunRecords:
         self._ddb.put_item(
             TableName=self._table,
             Item={
-                "pk": {"S": f"{RUN_PK}{record.execution_name}"},
-                "sk": {"S": RUN_SK},
-                "gsi1pk": {"S": f"RUNS#{record.dataset}"},
-                "gsi1sk": {"S": f"{record.started_at.isoformat()}#{record.execution_name}"},
+                keys.PARTITION_KEY: {"S": f"{RUN_PK}{record.execution_name}"},
+                keys.SORT_KEY: {"S": RUN_SK},
+                keys.RUNS_INDEX_PARTITION_KEY: {"S": keys.runs_pk(record.dataset)},
+                keys.RUNS_INDEX_SORT_KEY: {"S": keys.runs_sk(record.started_at.isoformat(), record.execution_name)},
                 "outcome": {"S": record.outcome},
                 "record": {"S": record.model_dump_json()},
             },
@@ -273,7 +257,8 @@ class RunRecords:
 
     def get(self, execution_name: str) -> RunRecord:
         item = self._ddb.get_item(
-            TableName=self._table, Key={"pk": {"S": f"{RUN_PK}{execution_name}"}, "sk": {"S": RUN_SK}}
+            TableName=self._table,
+            Key={keys.PARTITION_KEY: {"S": f"{RUN_PK}{execution_name}"}, keys.SORT_KEY: {"S": RUN_SK}},
         ).get("Item")
         if not item:
             raise RunNotFoundError(f"no run record for execution {execution_name!r}")
@@ -291,8 +276,8 @@ class RunRecords:
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": RUNS_INDEX,
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"RUNS#{dataset}"}},
+            "KeyConditionExpression": f"{keys.RUNS_INDEX_PARTITION_KEY} = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": keys.runs_pk(dataset)}},
             "ScanIndexForward": False,
         }
         while True:

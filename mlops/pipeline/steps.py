@@ -78,6 +78,7 @@ def model_package_request(
     metadata: Mapping[str, str] = {
         "data_version": run.data_version.name,
         "data_version_id": run.data_version.version_id,
+        "data_manifest_uri": run.data_version.manifest_uri,
         "dataset": run.dataset,
         "code_version": request.code_version,
         "execution_id": request.execution_id,

@@ -70,6 +70,8 @@ class PythonFunctionProps:
     description: str
     settings: LambdaConfig
     config_json: str
+    #: the optional config sections the handler reads (see packaging.function_config)
+    config_sections: frozenset[str]
     build_root: Path
     log_key: kms.IKey
     removal_policy: RemovalPolicy
@@ -100,7 +102,11 @@ class PythonFunction(Construct):
         )
         # Only its own log group: no AWSLambdaBasicExecutionRole (which allows every group).
         self.log_group.grant_write(self.role)
-        asset_dir = packaging.stage(props.handler_package, props.config_json, props.build_root)
+        asset_dir = packaging.stage(
+            props.handler_package,
+            packaging.function_config(props.config_json, props.config_sections),
+            props.build_root,
+        )
         self.function = lambda_.Function(
             self,
             "Function",
