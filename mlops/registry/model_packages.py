@@ -3,7 +3,7 @@
 The champion of a model package group is its newest *approved* model package: in dev (auto
 approval) the last model that passed the gate, in prod the last one a person approved. Its
 metrics are read from the package's `CustomerMetadataProperties["metrics"]`, which the
-pipeline's registration step writes (see mlops/pipeline/steps.py).
+pipeline's registration step writes (see mlops/pipeline/registration.py).
 """
 
 from __future__ import annotations

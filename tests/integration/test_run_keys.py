@@ -104,7 +104,8 @@ def test_a_forced_rerun_becomes_the_package_of_its_key(lake: DataLake, artifacts
 
 
 def test_the_package_metadata_carries_the_run_key(lake: DataLake, artifacts: str) -> None:
-    from mlops.pipeline.steps import GateResult, RegisterRequest, TrainingResult, model_package_request
+    from mlops.pipeline.gate import GateResult
+    from mlops.pipeline.registration import RegisterRequest, TrainingResult, model_package_request
 
     run = resolve(lake, artifacts, "first")
     request = RegisterRequest(
