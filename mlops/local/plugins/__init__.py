@@ -7,6 +7,7 @@
   Lambda handlers run for real);
 - `sagemaker`: training and processing jobs run for real, and their Step Functions integration
   (`createTrainingJob`/`createProcessingJob`, `.sync` too), with injectable API faults;
+- `s3`: conditional copies (`If-None-Match: *`) refused when the destination exists;
 - `clock`: the interpreter's Retry waits compressed by `MLOPS_LOCAL_WAIT_SCALE`.
 
 Each module documents every gap it bridges. `install()` is idempotent and fails loudly
@@ -16,7 +17,7 @@ silently turn a workaround off.
 
 from __future__ import annotations
 
-from mlops.local.plugins import clock, cloudformation, flows, resource_types, resources, sagemaker
+from mlops.local.plugins import clock, cloudformation, flows, resource_types, resources, s3, sagemaker
 from mlops.local.plugins._contract import MotoContractError, run_once
 
 __all__ = ["MotoContractError", "install"]
@@ -28,6 +29,7 @@ def install(endpoint_url: str) -> None:
     cloudformation.install()
     resources.install()
     resource_types.install()
+    s3.install()
     flows.install(endpoint_url)
     sagemaker.install(endpoint_url)
     clock.install()
