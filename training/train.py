@@ -35,11 +35,19 @@ import time
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the dev tools
 import xgboost as xgb
+
+if TYPE_CHECKING:  # checked as the source directory it runs from (one module name per file)
+    import hyperparameters as declared
+else:
+    try:  # SageMaker runs this script from its source directory, which is then first on sys.path
+        import hyperparameters as declared
+    except ModuleNotFoundError:  # imported by path from the repository (tests)
+        from training import hyperparameters as declared
 
 LOG = logging.getLogger("train")
 
@@ -86,18 +94,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         flags = {f"--{name}", f"--{name.replace('_', '-')}"}
         parser.add_argument(*sorted(flags), dest=name, **kwargs)
 
-    add("num_round", type=int, default=200)
-    add("max_depth", type=int, default=4)
-    add("eta", type=float, default=0.1)
-    add("objective", default="binary:logistic")
-    add("eval_metric", default="auc")
-    add("early_stopping_rounds", type=int, default=20)
-    add("validation_fraction", type=float, default=0.2)
-    add("seed", type=int, default=0)
-    add("checkpoint_frequency", type=int, default=10)
-    # the dataset's schema, from the config (mlops/pipeline/job_contract.py): no example defaults
-    add("target", default=None, help="the label column (0/1)")
-    add("id_columns", default="[]", help="row-key columns, never features: a JSON list (or comma-separated)")
+    # the declaration checks and converts the values (see hyperparameters.py), argparse only collects them
+    for name, field in declared.FIELDS.items():
+        add(name, default=field.default, help=field.metadata["help"])
     env = os.environ
     add("train", default=env.get("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
     add("validation", default=env.get("SM_CHANNEL_VALIDATION"))
@@ -110,6 +109,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         LOG.info("ignoring unknown arguments: %s", " ".join(unknown))
+    collected = {name: getattr(args, name) for name in declared.FIELDS}
+    if isinstance(collected["id_columns"], list):  # hyperparameters.json values are JSON-decoded above
+        collected["id_columns"] = json.dumps(collected["id_columns"])
+    try:
+        typed = declared.parse(collected)
+    except declared.HyperparameterError as exc:
+        raise TrainingError(f"invalid hyperparameters: {exc}") from exc
+    for name in declared.FIELDS:
+        setattr(args, name, getattr(typed, name))
+    # the dataset's schema comes from the config (mlops/pipeline/job_contract.py): no example defaults
     if not args.target:
         raise TrainingError(
             "hyperparameter 'target' is required: the dataset's label column (the pipeline passes the config's target)"
@@ -117,12 +126,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.id_columns = parse_columns(args.id_columns)
     if args.target in args.id_columns:
         raise TrainingError(f"the target {args.target!r} is also listed as an id column")
-    if args.num_round < 1:
-        raise TrainingError(f"num_round must be at least 1, got {args.num_round}")
-    if not 0.0 < args.validation_fraction < 1.0:
-        raise TrainingError(f"validation_fraction must be between 0 and 1, got {args.validation_fraction}")
-    if args.checkpoint_frequency < 1:
-        raise TrainingError(f"checkpoint_frequency must be at least 1, got {args.checkpoint_frequency}")
     return args
 
 

@@ -18,12 +18,12 @@ from constructs import Construct
 from mlops.config import TrainingConfig
 from mlops.pipeline.job_contract import EVALUATION_ARGUMENTS
 
-#: Step Functions error names of SageMaker API errors worth retrying (capacity, limits, throttling)
-TRANSIENT_SAGEMAKER_ERRORS = [
-    "SageMaker.AmazonSageMakerException",
-    "SageMaker.ResourceLimitExceededException",
-    "SageMaker.ThrottlingException",
-]
+#: Step Functions error names of SageMaker API errors worth retrying. Step Functions names an
+#: API error after the SDK's exception class: only the codes SageMaker models get a class of
+#: their own; every other code (ValidationException, throttling, ...) is the one generic
+#: `SageMaker.AmazonSageMakerException`. Retrying that would retry permanent validation errors
+#: for minutes, so only the modelled capacity/limit error is retried.
+TRANSIENT_SAGEMAKER_ERRORS = ["SageMaker.ResourceLimitExceededException"]
 #: the EventBridge rules Step Functions manages to learn when a `.sync` job ends
 SYNC_RULES = (
     "StepFunctionsGetEventsForSageMakerTrainingJobsRule",
@@ -172,7 +172,7 @@ def sync_job_state(
     *,
     action: str,
     parameters: Mapping[str, object],
-    result_selector: Mapping[str, str],
+    result_selector: Mapping[str, object],
     result_path: str,
     attempts: int,
 ) -> sfn.CustomState:

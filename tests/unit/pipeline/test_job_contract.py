@@ -2,8 +2,11 @@
 
 import json
 
+import pytest
+
 from mlops import config as config_module
 from mlops.config import DatasetConfig
+from mlops.hyperparameters import InvalidHyperparametersError
 from mlops.pipeline.job_contract import dataset_hyperparameters, id_columns
 from mlops.pipeline.resolve import merge_hyperparameters
 from tests.unit.test_config import EXAMPLE
@@ -37,10 +40,11 @@ def test_the_example_passes_its_own_target_and_id_column() -> None:
     assert dataset_hyperparameters(example) == {"target": example.target, "id_columns": json.dumps(["sample_id"])}
 
 
-def test_an_override_cannot_change_the_datasets_schema() -> None:
-    merged = merge_hyperparameters(
-        {"num_round": 10},
-        {"target": "other", "id_columns": "[]"},
-        dataset_hyperparameters(dataset("y", ("k", True), ("y", False))),
-    )
+def test_an_override_of_the_datasets_schema_is_refused_naming_both_keys() -> None:
+    schema = dataset_hyperparameters(dataset("y", ("k", True), ("y", False)))
+    merged = merge_hyperparameters({"num_round": 10}, {}, schema)
     assert (merged["target"], json.loads(merged["id_columns"])) == ("y", ["k"])
+    with pytest.raises(InvalidHyperparametersError) as caught:
+        merge_hyperparameters({"num_round": 10}, {"target": "other", "id_columns": "[]"}, schema)
+    assert "hyperparameters.target: set by the pipeline" in str(caught.value)
+    assert "hyperparameters.id_columns: set by the pipeline" in str(caught.value)
