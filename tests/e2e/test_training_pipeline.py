@@ -236,6 +236,26 @@ def test_the_gate_rejects_a_model_below_the_threshold(
     assert notice["subject"] == "Model rejected by the quality gate"
 
 
+def test_a_runs_job_logs_and_cost_are_shown(local_cloud: LocalCloud, data_version: str) -> None:
+    """`pipeline logs`: the Train and Evaluate jobs' CloudWatch streams; the record prices both jobs."""
+    code, result = run(local_cloud, "--data-version", data_version, "--force", *overrides(USELESS))
+    assert code == 1 and result["outcome"] == "rejected", result
+    name = result["execution_arn"].rsplit(":", 1)[-1]
+    logs = json.loads(local_cloud.mlops("--local", "pipeline", "logs", name, "--json").stdout)
+    by_state = {job["state"]: job for job in logs["jobs"]}
+    assert set(by_state) == {"Train", "Evaluate"}
+    assert by_state["Train"]["log_group"] == "/aws/sagemaker/TrainingJobs"
+    assert by_state["Evaluate"]["log_group"] == "/aws/sagemaker/ProcessingJobs"
+    train_text = " ".join(e["message"] for s in by_state["Train"]["streams"] for e in s["events"])
+    assert "final validation-auc:" in train_text
+    assert by_state["Evaluate"]["streams"] and by_state["Evaluate"]["streams"][0]["events"]
+    record = result["record"]
+    assert record["evaluation_job"] == by_state["Evaluate"]["job_name"] and record["evaluation_cost"] is not None
+    assert record["cost_usd"] > record["cost"]["actual_usd"]  # the evaluation job is included
+    text = local_cloud.mlops("--local", "pipeline", "status", name).stdout
+    assert "not known locally" in text and "evaluation" in text
+
+
 def test_the_gate_rejects_a_regression_against_the_champion(local_cloud: LocalCloud, data_version: str) -> None:
     packages_before = len(
         local_cloud.client("sagemaker").list_model_packages(
