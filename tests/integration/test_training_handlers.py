@@ -69,7 +69,9 @@ def test_resolve_gate_register_end_to_end(lake: DataLake, deployed: str) -> None
     gate = gate_handler.handler(
         {"evaluation_uri": run["evaluation_uri"], "champion_metrics": run["champion_metrics"]}, Context()
     )
-    assert gate == {"passed": True, "reason": gate["reason"], "metrics": {"auc": 0.99}}
+    assert set(gate) == {"passed", "reason", "metrics"}
+    assert gate["passed"] is True and gate["metrics"] == {"auc": 0.99}
+    assert "no champion" in gate["reason"] and "0.99" in gate["reason"]
 
     boto3.client("sagemaker").create_model_package_group(
         ModelPackageGroupName=names.model_package_group(lake.config, DATASET)
