@@ -1,16 +1,10 @@
 """The training state machine: its states, retries, catches, SageMaker parameters and IAM."""
 
-import gzip
-import io
 import json
-import tarfile
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from mlops.config import VpcConfig
-from stacks import packaging
 from stacks.constructs.sagemaker_job_states import has_instance_storage
 from tests.infrastructure import references
 from tests.infrastructure.conftest import Synthesized, synthesize
@@ -149,21 +143,6 @@ def test_training_uses_managed_spot_with_max_wait_checkpoints_and_kms(dev: Synth
     assert evaluation["ProcessingOutputConfig"]["KmsKeyId"] == key
 
 
-@pytest.mark.parametrize(
-    ("instance_type", "local"),
-    [
-        ("ml.g5.xlarge", True),
-        ("ml.g4dn.xlarge", True),
-        ("ml.m5d.large", True),
-        ("ml.p3.2xlarge", False),
-        ("ml.m5.large", False),
-        ("ml.c5.xlarge", False),
-    ],
-)
-def test_volume_keys_only_where_sagemaker_accepts_them(instance_type: str, local: bool) -> None:
-    assert has_instance_storage(instance_type) is local
-
-
 def test_the_code_reaches_sagemaker_as_a_sourcedir_tarball(dev: Synthesized) -> None:
     code = states(dev)["ResolveDataVersion"]["Parameters"]["code"]
     assert code["sagemaker_program"] == dev.config.training.entry_point
@@ -173,16 +152,6 @@ def test_the_code_reaches_sagemaker_as_a_sourcedir_tarball(dev: Synthesized) -> 
     assert evaluate["AppSpecification"]["ContainerEntrypoint"][1].startswith("/opt/ml/processing/input/code/")
     assert [i["InputName"] for i in evaluate["ProcessingInputs"]] == ["code", "model", "test"]
     assert evaluate["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri.$"] == "$.run.evaluation_prefix"
-
-
-def test_the_source_archive_is_a_reproducible_tarball_of_the_training_code(tmp_path: Path) -> None:
-    source = packaging.REPO_ROOT / "training"
-    first = packaging.source_archive(source, tmp_path / "a")
-    second = packaging.source_archive(source, tmp_path / "b")
-    assert first.name == "sourcedir.tar.gz"
-    assert first.read_bytes() == second.read_bytes()
-    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(first.read_bytes()))) as archive:
-        assert {"train.py", "evaluate.py", "inference.py"} <= set(archive.getnames())
 
 
 def test_state_machine_has_timeout_tracing_and_full_logging(dev: Synthesized) -> None:

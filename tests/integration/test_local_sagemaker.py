@@ -19,7 +19,6 @@ from botocore.exceptions import ClientError
 from mlops import example_data
 from mlops.local import faults, process, sagemaker_jobs
 from mlops.local.plugins import clock
-from mlops.local.plugins.sagemaker import _MODELLED_ERRORS, step_functions_error
 from tests.waiting import wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -557,30 +556,3 @@ def test_a_wait_state_is_compressed(endpoint: str) -> None:
     assert execution["status"] == "SUCCEEDED"
     log = Path(endpoint_log(endpoint)).read_text()
     assert f"wait state: 10.00 s as deployed, {10 * clock.scale():.3f} s locally" in log
-
-
-def test_wait_scale_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for raw, expected in (("", 0.02), ("1", 1.0), ("0.5", 0.5), ("7", 1.0), ("-1", 0.0), ("fast", 0.02)):
-        monkeypatch.setenv("MLOPS_LOCAL_WAIT_SCALE", raw)
-        assert clock.scale() == expected, raw
-
-
-@pytest.mark.parametrize(
-    ("code", "name"),
-    [
-        ("ResourceLimitExceeded", "SageMaker.ResourceLimitExceededException"),
-        ("ResourceInUse", "SageMaker.ResourceInUseException"),
-        ("ConflictException", "SageMaker.ConflictException"),
-        ("ValidationException", "SageMaker.AmazonSageMakerException"),
-        ("ThrottlingException", "SageMaker.AmazonSageMakerException"),
-    ],
-)
-def test_sagemaker_api_errors_get_step_functions_names(code: str, name: str) -> None:
-    assert step_functions_error(code) == name
-
-
-def test_the_modelled_errors_are_the_sdks() -> None:
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    assert {shape.name for shape in model.error_shapes} == _MODELLED_ERRORS

@@ -1,6 +1,6 @@
 """The local cloud's launcher alone (no CDK CLI): `python -m mlops.local.server` starts with our
 plugins installed, the CloudFormation gaps our stacks hit are bridged, layer seeding works,
-and the process group stops cleanly. Also the state handling of `status`/`down`/`endpoint`."""
+and the process group stops cleanly. (The stale-state handling is in tests/unit/local/test_state.py.)"""
 
 import io
 import json
@@ -8,17 +8,13 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from mlops import local
-from mlops.errors import LocalCloudError
 from mlops.local import layers, process
-from mlops.local.state import LocalCloudState, LocalPaths, save
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -243,32 +239,3 @@ def test_stop_ends_the_server(tmp_path: Path) -> None:
     assert not process.alive(started.pid)
     assert not process.answers(endpoint, timeout=0.5)
     assert process.stop(started.pid) is False
-
-
-def test_a_stale_state_is_reported_and_cleared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MLOPS_LOCAL_STATE_DIR", raising=False)
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead_pid = int(finished.stdout)
-    paths = LocalPaths.at(tmp_path)
-    save(
-        paths,
-        LocalCloudState(
-            pid=dead_pid,
-            host="localhost",
-            port=1,
-            endpoint="http://localhost:1",
-            region=REGION,
-            started_at=datetime.now(UTC),
-            environment="dev",
-            config_path="mlops.yaml",
-            log_file=str(paths.server_log),
-        ),
-    )
-    current = local.status(tmp_path)
-    assert (current.running, current.stale) == (False, True)
-    with pytest.raises(LocalCloudError, match="no local cloud is running"):
-        local.endpoint(tmp_path)
-    result = local.down(tmp_path)
-    assert result.stopped is False
-    assert not paths.state_file.exists()
-    assert local.down(tmp_path).message == "no local cloud is running"
