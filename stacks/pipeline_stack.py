@@ -11,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from mlops import names
+from mlops import layout, names
 from mlops.config import ProjectConfig
 from stacks import images, packaging
 from stacks.common import StackSettings
@@ -71,9 +71,10 @@ class PipelineStack(Stack):
         if config.training.vpc:
             training_role.allow_vpc(config.training.vpc.subnet_ids, config.training.vpc.security_group_ids)
         self.training_role = training_role.role
-        # Training reads data versions and writes artifacts; nothing else.
-        grant_object_read(data_lake, self.training_role, "incoming/")
-        grant_object_read(data_lake, self.training_role, "versions/")
+        # Training reads the content-addressed objects of data versions and writes artifacts;
+        # nothing under incoming/ (what a user uploads there later cannot reach a training job).
+        grant_object_read(data_lake, self.training_role, layout.OBJECTS)
+        grant_object_read(data_lake, self.training_role, layout.VERSIONS)
         grant_key_use(data.encryption.key, self.training_role, encrypt=False)
         grant_object_read(self.artifacts, self.training_role, "")
         grant_object_write(self.artifacts, self.training_role, "")

@@ -1,8 +1,10 @@
 """Training pipeline step 1: which data, which hyperparameters, which job names.
 
-SageMaker channels read the *current* version of an S3 key and cannot pin an object version,
-so the step checks that every object of the data version is still the current version of its
-key and fails (rather than train on other bytes) when one was overwritten since.
+SageMaker channels read the *current* object under an S3 key and cannot pin an object version,
+so training reads each object's content-addressed copy (`objects/<dataset>/<sha256>...`,
+written once at acceptance and never overwritten): whatever happens under `incoming/` later, a
+data version trains on exactly the bytes that were validated. Manifests written before content
+addressing (format 1) use the copy once a re-upload of the same bytes has created it.
 
 The champion (the newest approved model package of the dataset's group) is looked up here, once
 per run, so the gate compares against the model that was champion when the run started.
@@ -22,17 +24,27 @@ from mlops.adapters.s3 import ObjectStore
 from mlops.config import ProjectConfig
 from mlops.data.errors import UnknownDatasetError
 from mlops.errors import MlopsError
-from mlops.ingest.manifest import Manifest
+from mlops.ingest.manifest import Manifest, ManifestObject
+from mlops.layout import (
+    CHECKPOINTS,
+    EVALUATIONS,
+    MODELS,
+    RUNS,
+    checkpoint_prefix,
+    content_key,
+    evaluation_prefix,
+    model_output_prefix,
+    s3_uri,
+    split_s3_uri,
+    training_manifest_key,
+)
 from mlops.registry.data_versions import DataVersionRecord, DataVersionRegistry
 from mlops.registry.model_packages import Champion, ModelPackages
 
 #: SageMaker job names: at most 63 characters of [a-zA-Z0-9-]; the state machine appends
 #: "-t<retry>" / "-e<retry>", so the base keeps room for that.
 JOB_NAME_LIMIT = 63 - len("-t99")
-RUNS = "runs/"
-MODELS = "models/"
-CHECKPOINTS = "checkpoints/"
-EVALUATIONS = "evaluations/"
+__all__ = ["CHECKPOINTS", "EVALUATIONS", "MODELS", "RUNS", "RunResolver", "TrainingRun", "split_s3_uri"]
 
 
 class DataVersionChangedError(MlopsError):
@@ -113,39 +125,42 @@ class RunResolver:
         record = self._registry.resolve(request.dataset, request.data_version)
         bucket, manifest_key = split_s3_uri(record.manifest_uri)
         manifest = Manifest.model_validate(self._store.get_json(bucket, manifest_key))
-        for item in manifest.objects:
-            current = self._store.current_version(bucket, item.key)
-            if item.version_id and current != item.version_id:
-                raise DataVersionChangedError(
-                    f"s3://{bucket}/{item.key} was overwritten after {record.ref} was recorded "
-                    f"(recorded version {item.version_id}, current {current}); re-upload to make a new data version"
-                )
+        keys = sorted(self._readable_key(bucket, record, item) for item in manifest.objects)
         name = job_name(self._config.prefix, execution_name)
-        keys = sorted(item.key for item in manifest.objects)
         sagemaker_manifest: list[Any] = [{"prefix": f"s3://{bucket}/"}, *keys]
-        run_key = f"{RUNS}{name}/train.manifest"
+        run_key = training_manifest_key(name)
         self._store.put_json(self._artifacts, run_key, sagemaker_manifest)
-        evaluation_prefix = f"s3://{self._artifacts}/{EVALUATIONS}{name}"
+        evaluation_uri_prefix = s3_uri(self._artifacts, evaluation_prefix(name))
         champion = self._packages.champion(names.model_package_group(self._config, request.dataset))
         return TrainingRun(
             dataset=request.dataset,
             data_version=record,
-            manifest_uri=f"s3://{self._artifacts}/{run_key}",
+            manifest_uri=s3_uri(self._artifacts, run_key),
             data_prefix=f"s3://{bucket}/",
             data_objects=keys,
             hyperparameters=merge_hyperparameters(self._config.training.hyperparameters, request.hyperparameters, code),
             job_name=name,
-            output_uri=f"s3://{self._artifacts}/{MODELS}{request.dataset}/",
-            checkpoint_uri=f"s3://{self._artifacts}/{CHECKPOINTS}{name}/",
-            evaluation_prefix=evaluation_prefix,
-            evaluation_uri=f"{evaluation_prefix}/evaluation.json",
+            output_uri=s3_uri(self._artifacts, model_output_prefix(request.dataset)),
+            checkpoint_uri=s3_uri(self._artifacts, checkpoint_prefix(name)),
+            evaluation_prefix=evaluation_uri_prefix,
+            evaluation_uri=f"{evaluation_uri_prefix}/evaluation.json",
             champion_metrics=champion.metrics if champion else None,
             champion=champion,
         )
 
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://") or "/" not in uri[5:]:
-        raise ValueError(f"not an s3://bucket/key URI: {uri!r}")
-    bucket, key = uri[5:].split("/", 1)
-    return bucket, key
+    def _readable_key(self, bucket: str, record: DataVersionRecord, item: ManifestObject) -> str:
+        """The key training reads for one object of the data version (see the module docstring)."""
+        if item.content_key:
+            if not self._store.exists(bucket, item.content_key):
+                raise DataVersionChangedError(
+                    f"s3://{bucket}/{item.content_key} ({record.ref}) is missing: content-addressed objects "
+                    "are written once and never deleted by the platform; restore it from its S3 version history"
+                )
+            return item.content_key
+        healed = content_key(record.dataset, item.sha256, item.key)
+        if self._store.exists(bucket, healed):
+            return healed
+        raise DataVersionChangedError(
+            f"{record.ref} was recorded before content addressing and s3://{bucket}/{healed} does not exist; "
+            f"push the same file again (it stays {record.ref}) to store its content-addressed copy"
+        )

@@ -23,6 +23,12 @@ class ChampionMetricsError(MlopsError):
     error_name = "Mlops.ChampionMetrics"
 
 
+class ChampionLookupError(MlopsError):
+    """The model registry could not be asked for the champion (the run must not go on without it)."""
+
+    error_name = "Mlops.ChampionLookupFailed"
+
+
 class Champion(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -50,9 +56,9 @@ class ModelPackages:
                 MaxResults=20,
             )
         except ClientError as exc:
-            if exc.response["Error"].get("Code") in {"ValidationException", "ResourceNotFound"}:
-                return None
-            raise
+            # never read as "no champion": a regression would then pass the gate unchallenged
+            code = exc.response.get("Error", {}).get("Code", "")
+            raise ChampionLookupError(f"cannot look up the champion of model package group {group}: {code}") from exc
         summaries = page.get("ModelPackageSummaryList") or []
         if not summaries:
             return None

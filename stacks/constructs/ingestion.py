@@ -49,6 +49,7 @@ from aws_cdk import (
 )
 from constructs import Construct
 
+from mlops import layout
 from mlops.config import LambdaConfig
 from stacks.common import log_retention
 from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
@@ -129,7 +130,7 @@ class Ingestion(Construct):
                 detail_type=["Object Created"],
                 detail={
                     "bucket": {"name": [props.data_lake.bucket_name]},
-                    "object": {"key": [{"prefix": "incoming/"}]},
+                    "object": {"key": [{"prefix": layout.INCOMING}]},
                 },
             ),
             targets=[targets.SfnStateMachine(self.state_machine, retry_attempts=8, max_event_age=Duration.hours(24))],
@@ -137,19 +138,21 @@ class Ingestion(Construct):
 
     def _grant(self, props: IngestionProps) -> None:
         bucket, key = props.data_lake, props.key
-        grant_object_read(bucket, self.plan_fn.role, "incoming/")
+        grant_object_read(bucket, self.plan_fn.role, layout.INCOMING)
 
-        grant_object_read(bucket, self.validate_fn.role, "incoming/")
-        grant_object_write(bucket, self.validate_fn.role, "reports/")
+        grant_object_read(bucket, self.validate_fn.role, layout.INCOMING)
+        grant_object_write(bucket, self.validate_fn.role, layout.REPORTS)
         grant_key_use(key, self.validate_fn.role, encrypt=True)
 
         conclude = self.conclude_fn.role
-        grant_object_read(bucket, conclude, "incoming/")  # source of quarantine copies
-        grant_object_read(bucket, conclude, "reports/")
-        grant_object_read(bucket, conclude, "versions/")
-        grant_object_write(bucket, conclude, "reports/")
-        grant_object_write(bucket, conclude, "versions/")
-        grant_object_write(bucket, conclude, "quarantine/")
+        grant_object_read(bucket, conclude, layout.INCOMING)  # source of quarantine and content-addressed copies
+        grant_object_read(bucket, conclude, layout.REPORTS)
+        grant_object_read(bucket, conclude, layout.VERSIONS)
+        grant_object_read(bucket, conclude, layout.OBJECTS)  # does the content-addressed copy exist yet
+        grant_object_write(bucket, conclude, layout.REPORTS)
+        grant_object_write(bucket, conclude, layout.VERSIONS)
+        grant_object_write(bucket, conclude, layout.OBJECTS)
+        grant_object_write(bucket, conclude, layout.QUARANTINE)
         grant_key_use(key, conclude, encrypt=True)
         conclude.add_to_policy(
             iam.PolicyStatement(

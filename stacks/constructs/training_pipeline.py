@@ -26,8 +26,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from mlops import layout
 from mlops.config import LambdaConfig, TrainingConfig
-from mlops.pipeline.resolve import EVALUATIONS, MODELS, RUNS
+from mlops.layout import EVALUATIONS, MODELS, RUNS
 from stacks import packaging
 from stacks.common import log_retention
 from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
@@ -39,7 +40,7 @@ from stacks.constructs.sagemaker_job_states import (
     sync_job_state,
     training_job_parameters,
 )
-from stacks.constructs.workflow import lambda_step
+from stacks.constructs.workflow import lambda_step, notification
 from stacks.nag import acknowledge_wildcard_resource
 
 
@@ -83,6 +84,8 @@ class TrainingPipeline(Construct):
                 resources=[a.bucket.arn_for_objects(a.s3_object_key) for a in (self.source_dir, self.evaluate_script)],
             )
         )
+        #: the code's S3 URL, as registered in every model package (`SAGEMAKER_SUBMIT_DIRECTORY`)
+        self.source_dir_url = self.source_dir.s3_object_url
         #: the code version recorded with every model: the content hash of sourcedir.tar.gz
         self.code_version = self.source_dir.asset_hash
 
@@ -123,6 +126,18 @@ class TrainingPipeline(Construct):
         self.state_machine = self._state_machine(props)
         self._grant_state_machine(props)
 
+    def grant_read_code(self, role: iam.IRole) -> None:
+        """Let `role` read exactly the code archive registered with the models (an endpoint's
+        container downloads `SAGEMAKER_SUBMIT_DIRECTORY` to run inference.py), nothing else of
+        the assets bucket."""
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadInferenceCode",
+                actions=["s3:GetObject"],
+                resources=[self.source_dir.bucket.arn_for_objects(self.source_dir.s3_object_key)],
+            )
+        )
+
     # ----------------------------------------------------------------------------------------
     # IAM
 
@@ -131,8 +146,8 @@ class TrainingPipeline(Construct):
 
     def _grant_functions(self, props: TrainingPipelineProps) -> None:
         resolve = self.resolve_fn.role
-        grant_object_read(props.data_lake, resolve, "versions/")  # manifests
-        grant_object_read(props.data_lake, resolve, "incoming/")  # current-version checks
+        grant_object_read(props.data_lake, resolve, layout.VERSIONS)  # manifests
+        grant_object_read(props.data_lake, resolve, layout.OBJECTS)  # the content-addressed objects exist
         grant_key_use(props.data_key, resolve, encrypt=False)
         grant_object_write(props.artifacts, resolve, RUNS)
         grant_key_use(props.artifacts_key, resolve, encrypt=True)
@@ -285,25 +300,29 @@ class TrainingPipeline(Construct):
             "$.record",
         )
 
-    def _notify(self, name: str, topic: sns.ITopic, subject: str) -> tasks.SnsPublish:
-        return tasks.SnsPublish(
+    def _notify(self, name: str, topic: sns.ITopic, subject: str, then: sfn.State) -> sfn.Chain:
+        """Notify with the whole run record, then go on to `then`, also when the notification
+        fails (the run is recorded already; a notification must not change its outcome)."""
+        task = notification(
             self,
             name,
-            topic=topic,
+            topic,
             subject=subject,
             # the whole run record: a Pass-built one on the unrecorded path has only outcome/error/cause
             message=sfn.TaskInput.from_object(
                 {"execution": sfn.JsonPath.execution_id, "run": sfn.JsonPath.object_at("$.record")}
             ),
-            result_path=sfn.JsonPath.DISCARD,
         )
+        task.add_catch(then, result_path="$.notify_failure")
+        return task.next(then)
 
     def _failure_path(self, props: TrainingPipelineProps) -> sfn.IChainable:
         """Every Catch lands here (with `$.failure`): record the run with a classified error, notify,
         and fail with that error. If even the record step fails, the original error and the
         record step's are both named in the cause."""
         record = self._record("RecordFailure", "failed")
-        notify = self._notify("NotifyFailure", props.topic, "Training failed")
+        fail = sfn.Fail(self, "TrainingFailed", error_path="$.record.error", cause_path="$.record.cause")
+        notify = self._notify("NotifyFailure", props.topic, "Training failed", fail)
         unrecorded = sfn.Pass(
             self,
             "RunNotRecorded",
@@ -318,9 +337,8 @@ class TrainingPipeline(Construct):
             result_path="$.record",
         )
         record.add_catch(unrecorded, result_path="$.record_failure")
-        fail = sfn.Fail(self, "TrainingFailed", error_path="$.record.error", cause_path="$.record.cause")
         unrecorded.next(notify)
-        record.next(notify).next(fail)
+        record.next(notify)
         return record
 
     def _state_machine(self, props: TrainingPipelineProps) -> sfn.StateMachine:
@@ -357,38 +375,31 @@ class TrainingPipeline(Construct):
                 "execution_id.$": "$$.Execution.Id",
                 "code_version": self.code_version,
                 "image_uri": props.image_uri,
-                "source_dir_uri": self.source_dir.s3_object_url,
+                "source_dir_uri": self.source_dir_url,
             },
             "$.registration",
         )
         record_registered = self._record("RecordRegistered", "registered")
         record_rejected = self._record("RecordRejected", "rejected")
-        notify_registered = self._notify("NotifyRegistered", props.topic, "Model registered")
-        notify_rejected = self._notify("NotifyRejected", props.topic, "Model rejected by the quality gate")
-        for step in (
-            resolve,
-            train,
-            evaluate,
-            gate,
-            register,
-            record_registered,
-            record_rejected,
-            notify_registered,
-            notify_rejected,
-        ):
+        notify_registered = self._notify(
+            "NotifyRegistered", props.topic, "Model registered", sfn.Succeed(self, "Registered", output_path="$.record")
+        )
+        notify_rejected = self._notify(
+            "NotifyRejected",
+            props.topic,
+            "Model rejected by the quality gate",
+            sfn.Succeed(self, "Rejected", output_path="$.record"),
+        )
+        for step in (resolve, train, evaluate, gate, register, record_registered, record_rejected):
             step.add_catch(failure, result_path="$.failure")
 
         verdict = (
             sfn.Choice(self, "GateVerdict")
             .when(
                 sfn.Condition.boolean_equals("$.gate.passed", True),
-                register.next(record_registered)
-                .next(notify_registered)
-                .next(sfn.Succeed(self, "Registered", output_path="$.record")),
+                register.next(record_registered).next(notify_registered),
             )
-            .otherwise(
-                record_rejected.next(notify_rejected).next(sfn.Succeed(self, "Rejected", output_path="$.record"))
-            )
+            .otherwise(record_rejected.next(notify_rejected))
         )
         definition = resolve.next(train).next(evaluate).next(gate).next(verdict)
 

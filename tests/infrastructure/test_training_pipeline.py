@@ -71,7 +71,7 @@ def test_every_task_is_caught_to_the_record_notify_and_fail_path(dev: Synthesize
     tasks = {name: state for name, state in states(dev).items() if state["Type"] == "Task"}
     assert {"ResolveDataVersion", "Train", "Evaluate", "QualityGate", "RegisterModel"} <= set(tasks)
     for name, task in tasks.items():
-        if name in {"NotifyFailure", "RecordFailure"}:
+        if name in {"NotifyFailure", "RecordFailure"} or name.startswith("Notify"):
             continue
         assert task["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "RecordFailure"}]
         assert isinstance(task["Parameters"], dict), name
@@ -83,6 +83,19 @@ def test_every_task_is_caught_to_the_record_notify_and_fail_path(dev: Synthesize
     assert unrecorded["Next"] == "NotifyFailure" and unrecorded["ResultPath"] == "$.record"
     assert unrecorded["Parameters"]["error"] == "Mlops.RunNotRecorded"
     assert "NotifyFailure" not in {c["Next"] for c in tasks["NotifyFailure"].get("Catch", [])}
+
+
+def test_a_failing_notification_never_replaces_the_runs_outcome(dev: Synthesized) -> None:
+    s = states(dev)
+    for name in ("NotifyRegistered", "NotifyRejected", "NotifyFailure"):
+        [retry] = s[name]["Retry"]
+        assert "SNS.ThrottledException" in retry["ErrorEquals"] and "States.ALL" not in retry["ErrorEquals"]
+        # caught, then on to where the run was going anyway: the run's own end state
+        [catch] = s[name]["Catch"]
+        assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == s[name]["Next"]
+        assert catch["ResultPath"] not in {"$.failure", "$.record"}  # the run's error and record stay intact
+    assert s[s["NotifyFailure"]["Next"]]["Type"] == "Fail"
+    assert s[s["NotifyRegistered"]["Next"]]["Type"] == "Succeed"
 
 
 def test_every_path_records_the_run_with_the_execution_context(dev: Synthesized) -> None:
@@ -106,8 +119,8 @@ def test_sagemaker_jobs_run_synchronously_and_retry_capacity_errors_with_backoff
     assert s["Evaluate"]["Resource"].endswith(":states:::sagemaker:createProcessingJob.sync")
     for name in ("Train", "Evaluate"):
         [retry] = s[name]["Retry"]
-        assert "SageMaker.AmazonSageMakerException" in retry["ErrorEquals"]
-        assert "SageMaker.ResourceLimitExceededException" in retry["ErrorEquals"]
+        # the generic API error is also what a permanent ValidationException is: never retried
+        assert retry["ErrorEquals"] == ["SageMaker.ResourceLimitExceededException"]
         assert retry["BackoffRate"] >= 2 and retry["MaxAttempts"] >= 2 and retry["IntervalSeconds"] >= 10
     for name in ("ResolveDataVersion", "QualityGate", "RegisterModel", "RecordRegistered", "RecordFailure"):
         assert any("Lambda.ServiceException" in r["ErrorEquals"] for r in s[name]["Retry"]), name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 
@@ -59,7 +60,12 @@ def test_resolve_the_latest_version_writes_a_sagemaker_manifest(lake: DataLake, 
     assert run.hyperparameters["sagemaker_program"] == "train.py"
     assert run.champion_metrics is None
     manifest = json.loads(lake.s3.get_object(Bucket=artifacts, Key=run.manifest_uri.split("/", 3)[3])["Body"].read())
-    assert manifest == [{"prefix": f"s3://{lake.bucket}/"}, f"incoming/{DATASET}/day-1.csv"]
+    [content] = run.data_objects
+    assert manifest == [{"prefix": f"s3://{lake.bucket}/"}, content]
+    # training reads the content-addressed copy, never the uploaded key
+    assert content.startswith(f"objects/{DATASET}/") and content.endswith(".csv")
+    body = lake.s3.get_object(Bucket=lake.bucket, Key=content)["Body"].read()
+    assert content == f"objects/{DATASET}/{hashlib.sha256(body).hexdigest()}.csv"
     assert run.checkpoint_uri.startswith(f"s3://{artifacts}/checkpoints/{run.job_name}")
     assert run.evaluation_uri == f"s3://{artifacts}/evaluations/{run.job_name}/evaluation.json"
 
@@ -76,11 +82,36 @@ def test_resolve_a_named_version_and_reject_unknown_ones(lake: DataLake, artifac
         steps.resolve(TrainingRequest(dataset="nope"), "x", CODE)
 
 
-def test_resolve_refuses_a_version_whose_object_was_overwritten(lake: DataLake, artifacts: str) -> None:
+def test_overwriting_the_uploaded_key_does_not_change_what_a_version_trains_on(lake: DataLake, artifacts: str) -> None:
     accepted_version(lake)
-    lake.s3.put_object(Bucket=lake.bucket, Key=f"incoming/{DATASET}/day-1.csv", Body=b"other bytes")
-    with pytest.raises(DataVersionChangedError):
-        resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE)
+    before = resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET, data_version="v1"), "a", CODE)
+    [content] = before.data_objects
+    original = lake.s3.get_object(Bucket=lake.bucket, Key=content)["Body"].read()
+    other = csv_bytes(frame(lake.config.datasets[DATASET], 200, 7))
+    _, outcome = lake.ingest(lake.upload(f"incoming/{DATASET}/day-1.csv", other))  # same key, other bytes
+    assert outcome is not None and outcome.version == "v2"
+    after = resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET, data_version="v1"), "b", CODE)
+    assert after.data_objects == before.data_objects
+    assert lake.s3.get_object(Bucket=lake.bucket, Key=content)["Body"].read() == original
+
+
+def test_an_identical_re_upload_stays_one_trainable_version(lake: DataLake, artifacts: str) -> None:
+    body = csv_bytes(frame(lake.config.datasets[DATASET], 200, 0))
+    _, first = lake.ingest(lake.upload(f"incoming/{DATASET}/bc.csv", body))
+    _, again = lake.ingest(lake.upload(f"incoming/{DATASET}/bc.csv", body))
+    assert first is not None and again is not None and (first.version, again.version) == ("v1", "v1")
+    run = resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE)
+    [content] = run.data_objects
+    versions = lake.s3.list_object_versions(Bucket=lake.bucket, Prefix=content)["Versions"]
+    assert len(versions) == 1  # stored once: the second acceptance did not write it again
+
+
+def test_resolve_refuses_a_version_whose_content_addressed_object_is_gone(lake: DataLake, artifacts: str) -> None:
+    accepted_version(lake)
+    run = resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET), "x", CODE)
+    lake.s3.delete_object(Bucket=lake.bucket, Key=run.data_objects[0])  # only a human with delete rights can
+    with pytest.raises(DataVersionChangedError, match="is missing"):
+        resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET, data_version="v1"), "y", CODE)
 
 
 def evaluation(auc: float) -> dict[str, object]:
