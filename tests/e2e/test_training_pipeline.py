@@ -6,13 +6,18 @@ Every path: registered (lineage back to the data version, the configured approva
 unknown data version, training script failure, a transient SageMaker error retried, gate
 rejection on the threshold and on a regression against the champion. Each run is recorded
 (`mlops pipeline runs`) and notified (an SQS queue subscribed to the notifications topic).
-The tests run in file order: the first registered model is the champion of the later ones.
+
+The local cloud is shared by the whole session, so no test assumes it is the first to train
+or register: each test starts the runs it asserts on, through module-scoped fixtures where
+two tests look at the same run, and reads the champion it expects from the registry.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -22,6 +27,7 @@ from mlops import names
 from mlops.example_data import write_csv
 from mlops.local import faults
 from tests.e2e.conftest import REPO_ROOT, LocalCloud
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +37,11 @@ CONFIG = config_module.load(REPO_ROOT / "mlops.yaml", "dev")
 REGRESSING = ["num_round=2", "max_depth=1", "eta=0.3"]
 #: a constant predictor (learning rate 0): AUC 0.5, far below the threshold
 USELESS = ["eta=0", "num_round=2"]
+#: another constant predictor, for a run that must train (not be taken for a rerun of USELESS)
+USELESS_ONCE_MORE = ["eta=0", "num_round=1"]
+NOTIFICATION_TIMEOUT_S = 30
+
+Notifications = Callable[[str], list[dict[str, Any]]]
 
 
 @pytest.fixture(scope="module")
@@ -43,27 +54,35 @@ def data_version(local_cloud: LocalCloud, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture(scope="module")
-def notifications(local_cloud: LocalCloud) -> Iterator[Any]:
-    """Messages published to the notifications topic, through a subscribed queue."""
+def notifications(local_cloud: LocalCloud) -> Iterator[Notifications]:
+    """Messages published to the notifications topic, through a queue of this module's own:
+    every message received is kept, so reading one execution's never drops another's."""
     sqs, sns = local_cloud.client("sqs"), local_cloud.client("sns")
-    url = sqs.create_queue(QueueName="training-notifications")["QueueUrl"]
+    url = sqs.create_queue(QueueName=f"training-notifications-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     topic = f"arn:aws:sns:{CONFIG.settings.region}:123456789012:{names.notifications_topic(CONFIG)}"
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    subscription = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)["SubscriptionArn"]
+    received: dict[str, list[dict[str, Any]]] = {}
+
+    def receive(execution_arn: str) -> list[dict[str, Any]]:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        for message in messages:
+            envelope = json.loads(message["Body"])
+            notice = {"subject": envelope.get("Subject"), "message": json.loads(envelope["Message"])}
+            received.setdefault(notice["message"]["execution"], []).append(notice)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return received.get(execution_arn, [])
 
     def for_execution(execution_arn: str) -> list[dict[str, Any]]:
-        found = []
-        while True:
-            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-            if not batch:
-                break
-            for message in batch:
-                envelope = json.loads(message["Body"])
-                found.append({"subject": envelope.get("Subject"), "message": json.loads(envelope["Message"])})
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        return [m for m in found if m["message"]["execution"] == execution_arn]
+        return wait_until(
+            lambda: receive(execution_arn),
+            timeout=NOTIFICATION_TIMEOUT_S,
+            what=f"a notification about {execution_arn}",
+        )
 
     yield for_execution
+    sns.unsubscribe(SubscriptionArn=subscription)
+    sqs.delete_queue(QueueUrl=url)
 
 
 def run(cloud: LocalCloud, *arguments: str) -> tuple[int, dict[str, Any]]:
@@ -85,8 +104,53 @@ def history(cloud: LocalCloud, execution_arn: str) -> list[dict[str, Any]]:
     return events
 
 
-def test_unknown_data_version_fails_with_a_clear_error(local_cloud: LocalCloud, notifications: Any) -> None:
+def packages(cloud: LocalCloud) -> list[dict[str, Any]]:
+    """The dataset's model packages, oldest first."""
+    listed: list[dict[str, Any]] = cloud.client("sagemaker").list_model_packages(
+        ModelPackageGroupName=names.model_package_group(CONFIG, DATASET)
+    )["ModelPackageSummaryList"]
+    return sorted(listed, key=lambda p: p["ModelPackageVersion"])
+
+
+def champion(cloud: LocalCloud) -> str | None:
+    """The champion a run started now compares against: the newest approved package."""
+    approved = [p for p in packages(cloud) if p["ModelApprovalStatus"] == "Approved"]
+    return str(approved[-1]["ModelPackageArn"]) if approved else None
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    result: dict[str, Any]
+    #: the newest approved package when the run started (None: there was none)
+    champion_before: str | None = None
+
+
+@pytest.fixture(scope="module")
+def registered(local_cloud: LocalCloud, data_version: str) -> Run:
+    """A run of the configured hyperparameters, which registers a model (the champion of
+    later runs in this module)."""
+    champion_before = champion(local_cloud)
+    code, result = run(local_cloud, "--data-version", data_version)
+    return Run(code, result, champion_before)
+
+
+@pytest.fixture(scope="module")
+def unknown_version(local_cloud: LocalCloud) -> Run:
     code, result = run(local_cloud, "--data-version", "v999")
+    return Run(code, result)
+
+
+@pytest.fixture(scope="module")
+def below_threshold(local_cloud: LocalCloud, data_version: str) -> Run:
+    code, result = run(local_cloud, "--data-version", data_version, *overrides(USELESS))
+    return Run(code, result)
+
+
+def test_unknown_data_version_fails_with_a_clear_error(
+    local_cloud: LocalCloud, unknown_version: Run, notifications: Notifications
+) -> None:
+    code, result = unknown_version.code, unknown_version.result
     assert code == 1
     assert result["status"] == "FAILED" and result["outcome"] == "failed"
     assert result["error"] == "Mlops.DataVersionNotFound"
@@ -100,13 +164,20 @@ def test_unknown_data_version_fails_with_a_clear_error(local_cloud: LocalCloud, 
 
 
 def test_a_run_registers_a_model_that_links_back_to_its_data_version(
-    local_cloud: LocalCloud, data_version: str, notifications: Any
+    local_cloud: LocalCloud, data_version: str, registered: Run, notifications: Notifications
 ) -> None:
-    code, result = run(local_cloud, "--data-version", data_version)
+    code, result = registered.code, registered.result
     assert code == 0, result
     assert result["status"] == "SUCCEEDED" and result["outcome"] == "registered"
     assert result["data_version"] == data_version
-    assert result["gate"]["passed"] is True and "no champion" in result["gate"]["reason"]
+    assert result["gate"]["passed"] is True
+    record = result["record"]
+    # compared with the champion the registry held when the run started, if any
+    assert record["champion_model_package_arn"] == registered.champion_before
+    if registered.champion_before is None:
+        assert "no champion" in result["gate"]["reason"]
+    else:
+        assert "champion" in result["gate"]["reason"] and "no champion" not in result["gate"]["reason"]
     assert result["metrics"]["auc"] >= CONFIG.quality_gate.threshold
     assert result["cost_usd"] > 0
 
@@ -115,7 +186,6 @@ def test_a_run_registers_a_model_that_links_back_to_its_data_version(
     # registered with the approval status the environment's config asks for
     assert package["ModelApprovalStatus"] == CONFIG.settings.model_approval == result["approval_status"]
     metadata = package["CustomerMetadataProperties"]
-    record = result["record"]
     assert metadata["data_version"] == data_version
     assert metadata["data_version_id"] == record["data_version_id"]
     assert metadata["execution_id"] == result["execution_arn"]
@@ -151,8 +221,10 @@ def test_a_run_registers_a_model_that_links_back_to_its_data_version(
 
 
 def test_a_training_script_failure_is_caught_recorded_and_notified(
-    local_cloud: LocalCloud, data_version: str, notifications: Any
+    local_cloud: LocalCloud, data_version: str, notifications: Notifications
 ) -> None:
+    name = f"script-failure-{uuid.uuid4().hex[:8]}"
+    packages_before = packages(local_cloud)
     result = local_cloud.mlops(
         "--local",
         "pipeline",
@@ -164,7 +236,7 @@ def test_a_training_script_failure_is_caught_recorded_and_notified(
         "--set",
         "num_round=0",
         "--name",
-        "script-failure",
+        name,
         "--wait",
         check=False,
     )
@@ -173,7 +245,7 @@ def test_a_training_script_failure_is_caught_recorded_and_notified(
     assert "Train" in result.stdout and "caught" in result.stdout
     assert "Mlops.TrainingJobFailed" in result.stdout
 
-    status = json.loads(local_cloud.mlops("--local", "pipeline", "status", "script-failure", "--json").stdout)
+    status = json.loads(local_cloud.mlops("--local", "pipeline", "status", name, "--json").stdout)
     assert status["status"] == "FAILED" and status["error"] == "Mlops.TrainingJobFailed"
     assert "num_round" in status["cause"]  # the script's own failure reason, not a Describe dump
     assert [s["name"] for s in status["states"]][-3:] == ["RecordFailure", "NotifyFailure", "TrainingFailed"]
@@ -181,13 +253,11 @@ def test_a_training_script_failure_is_caught_recorded_and_notified(
     assert status["record"]["failed_step"] == "Train" and status["record"]["billable_seconds"] > 0
     [notice] = notifications(status["execution_arn"])
     assert notice["subject"] == "Training failed" and "num_round" in notice["message"]["run"]["cause"]
-    packages = local_cloud.client("sagemaker").list_model_packages(
-        ModelPackageGroupName=names.model_package_group(CONFIG, DATASET)
-    )["ModelPackageSummaryList"]
-    assert len(packages) == 1  # nothing registered by the failed run
+    assert packages(local_cloud) == packages_before  # nothing registered by the failed run
 
 
 def test_a_transient_sagemaker_error_is_retried_then_succeeds(local_cloud: LocalCloud, data_version: str) -> None:
+    faults.clear(local_cloud.endpoint)
     faults.inject(
         local_cloud.endpoint,
         service="sagemaker",
@@ -196,9 +266,11 @@ def test_a_transient_sagemaker_error_is_retried_then_succeeds(local_cloud: Local
         message="The account-level service limit 'ml.g5.xlarge for spot training job usage' is 0 Instances",
         count=1,
     )
-    code, result = run(local_cloud, "--data-version", data_version)
-    assert code == 0, result
-    assert result["outcome"] == "registered"
+    # hyperparameters of this test's own, so the run trains whatever ran before it (a quick,
+    # useless model: what matters here is that the job was retried and then ran)
+    code, result = run(local_cloud, "--data-version", data_version, *overrides(USELESS_ONCE_MORE))
+    assert code == 1, result
+    assert result["status"] == "SUCCEEDED" and result["outcome"] == "rejected"
     train = [e for e in history(local_cloud, result["execution_arn"]) if e["type"] in {"TaskScheduled", "TaskFailed"}]
     scheduled = [
         json.loads(e["taskScheduledEventDetails"]["parameters"]) for e in train if e["type"] == "TaskScheduled"
@@ -208,13 +280,13 @@ def test_a_transient_sagemaker_error_is_retried_then_succeeds(local_cloud: Local
     training_names = [p["TrainingJobName"] for p in scheduled if "TrainingJobName" in p]
     assert [name[-3:] for name in training_names] == ["-t0", "-t1"]  # the retry never reuses a name
     assert result["record"]["training_job"] == training_names[1]
+    described = local_cloud.client("sagemaker").describe_training_job(TrainingJobName=training_names[1])
+    assert described["TrainingJobStatus"] == "Completed"
     assert faults.pending(local_cloud.endpoint) == []
 
 
-def test_the_gate_rejects_a_model_below_the_threshold(
-    local_cloud: LocalCloud, data_version: str, notifications: Any
-) -> None:
-    code, result = run(local_cloud, "--data-version", data_version, *overrides(USELESS))
+def test_the_gate_rejects_a_model_below_the_threshold(below_threshold: Run, notifications: Notifications) -> None:
+    code, result = below_threshold.code, below_threshold.result
     assert code == 1
     assert result["status"] == "SUCCEEDED" and result["outcome"] == "rejected"
     assert result["gate"]["passed"] is False and "threshold" in result["gate"]["reason"]
@@ -224,32 +296,34 @@ def test_the_gate_rejects_a_model_below_the_threshold(
     assert notice["subject"] == "Model rejected by the quality gate"
 
 
-def test_the_gate_rejects_a_regression_against_the_champion(local_cloud: LocalCloud, data_version: str) -> None:
-    packages_before = len(
-        local_cloud.client("sagemaker").list_model_packages(
-            ModelPackageGroupName=names.model_package_group(CONFIG, DATASET)
-        )["ModelPackageSummaryList"]
-    )
+def test_the_gate_rejects_a_regression_against_the_champion(
+    local_cloud: LocalCloud, data_version: str, registered: Run
+) -> None:
+    assert registered.result["outcome"] == "registered", registered.result  # there is a champion
+    champion_now = champion(local_cloud)
+    packages_before = packages(local_cloud)
     code, result = run(local_cloud, "--data-version", data_version, *overrides(REGRESSING))
     assert code == 1
     assert result["outcome"] == "rejected"
     record = result["record"]
+    assert record["champion_model_package_arn"] == champion_now
     champion_auc = record["champion_metrics"]["auc"]
     assert CONFIG.quality_gate.threshold <= result["metrics"]["auc"] < champion_auc - CONFIG.quality_gate.max_regression
     assert "regresses" in result["gate"]["reason"]
-    assert record["champion_model_package_arn"].endswith(f"/{packages_before}")
-    packages_after = local_cloud.client("sagemaker").list_model_packages(
-        ModelPackageGroupName=names.model_package_group(CONFIG, DATASET)
-    )["ModelPackageSummaryList"]
-    assert len(packages_after) == packages_before
+    assert packages(local_cloud) == packages_before
 
 
-def test_runs_are_listed_as_a_leaderboard(local_cloud: LocalCloud) -> None:
+def test_runs_are_listed_as_a_leaderboard(
+    local_cloud: LocalCloud, registered: Run, below_threshold: Run, unknown_version: Run
+) -> None:
     runs = json.loads(local_cloud.mlops("--local", "pipeline", "runs", "--json").stdout)
-    outcomes = [r["outcome"] for r in runs]
-    assert sorted(outcomes) == sorted(["failed", "registered", "failed", "registered", "rejected", "rejected"])
+    outcomes = {r["execution_arn"]: r["outcome"] for r in runs}
+    for mine, outcome in ((registered, "registered"), (below_threshold, "rejected"), (unknown_version, "failed")):
+        assert outcomes.get(mine.result["execution_arn"]) == outcome, mine.result["execution_arn"]
+    # best first by the gate's metric; runs without it (failed before evaluation) come last
     scored = [r["metrics"]["auc"] for r in runs if "auc" in r["metrics"]]
     assert scored == sorted(scored, reverse=True)
-    assert outcomes[-2:] == ["failed", "failed"]
+    has_metric = ["auc" in r["metrics"] for r in runs]
+    assert has_metric == sorted(has_metric, reverse=True)
     table = local_cloud.mlops("--local", "pipeline", "runs").stdout
     assert "registered" in table and "Mlops.DataVersionNotFound" in table

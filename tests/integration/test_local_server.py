@@ -4,10 +4,12 @@ and the process group stops cleanly. (The stale-state handling is in tests/unit/
 
 import io
 import json
+import os
 import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import boto3
 import pytest
 
 from mlops.local import layers, process
+from mlops.local.state import LocalCloudState, LocalPaths, save
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -226,6 +229,53 @@ def test_exports_follow_updates(server: tuple[str, int]) -> None:
     )
     exports = {e["Name"]: e["Value"] for e in cloudformation.list_exports()["Exports"]}
     assert exports["local-test-shared"] == "third"
+
+
+def test_local_down_stops_a_cloud_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mlops local status` and `down`, the real commands, on a server in a state directory of
+    this test's own (the session's e2e cloud is checked going down in its fixture's teardown)."""
+    monkeypatch.setenv("MLOPS_LOCAL_STATE_DIR", str(tmp_path / "state"))
+    paths = LocalPaths.at(REPO_ROOT)
+    port = process.free_port("localhost")
+    endpoint = process.endpoint_url("localhost", port)
+    started = process.start("localhost", port, paths.server_log, cwd=REPO_ROOT)
+    try:
+        process.wait_until_answering(started, endpoint, paths.server_log, timeout=60)
+        state = LocalCloudState(
+            pid=started.pid,
+            host="localhost",
+            port=port,
+            endpoint=endpoint,
+            region=REGION,
+            started_at=datetime.now(UTC),
+            environment="dev",
+            config_path="mlops.yaml",
+            log_file=str(paths.server_log),
+        )
+        save(paths, state)
+        env = dict(os.environ)  # with this test's state directory
+
+        def mlops(*arguments: str) -> str:
+            result = subprocess.run(
+                [sys.executable, "-m", "mlops.cli.main", "local", *arguments],
+                cwd=REPO_ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert result.returncode == 0, result.stderr[-3000:]
+            return result.stdout
+
+        status = json.loads(mlops("status", "--json"))
+        assert (status["running"], status["pid"], status["endpoint"]) == (True, started.pid, endpoint)
+        assert f"stopped the local cloud (pid {started.pid})" in mlops("down")
+        assert started.wait(timeout=10) is not None  # the server process exited
+        assert json.loads(mlops("status", "--json")) == {"running": False, "stale": False}
+        assert not paths.state_file.exists()
+        assert "no local cloud is running" in mlops("down")  # safe when nothing runs
+    finally:
+        process.stop(started.pid)
 
 
 def test_stop_ends_the_server(tmp_path: Path) -> None:
