@@ -127,22 +127,23 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def registered(local_cloud: LocalCloud, data_version: str) -> Run:
+def registered(local_cloud: LocalCloud, data_version: str, notifications: Notifications) -> Run:
     """A run of the configured hyperparameters, which registers a model (the champion of
-    later runs in this module)."""
+    later runs in this module). Run fixtures take `notifications` so that the queue is
+    subscribed before the run publishes."""
     champion_before = champion(local_cloud)
     code, result = run(local_cloud, "--data-version", data_version)
     return Run(code, result, champion_before)
 
 
 @pytest.fixture(scope="module")
-def unknown_version(local_cloud: LocalCloud) -> Run:
+def unknown_version(local_cloud: LocalCloud, notifications: Notifications) -> Run:
     code, result = run(local_cloud, "--data-version", "v999")
     return Run(code, result)
 
 
 @pytest.fixture(scope="module")
-def below_threshold(local_cloud: LocalCloud, data_version: str) -> Run:
+def below_threshold(local_cloud: LocalCloud, data_version: str, notifications: Notifications) -> Run:
     code, result = run(local_cloud, "--data-version", data_version, *overrides(USELESS))
     return Run(code, result)
 

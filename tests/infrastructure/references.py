@@ -8,9 +8,10 @@ that uses it, a policy by the roles it is attached to."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-Template = dict[str, Any]
+Template = Mapping[str, Any]
 
 
 def resources(template: Template, type_: str) -> dict[str, dict[str, Any]]:

@@ -15,7 +15,7 @@ def definition(synth: Synthesized) -> dict[str, Any]:
     body = machine["Properties"]["DefinitionString"]
     if isinstance(body, dict):  # Fn::Join of literal parts and tokens: keep the literal JSON
         body = "".join(p if isinstance(p, str) else "TOKEN" for p in body["Fn::Join"][1])
-    return json.loads(body)
+    return dict(json.loads(body))
 
 
 def all_states(states: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +109,7 @@ def test_uploads_under_incoming_start_the_ingestion(dev: Synthesized) -> None:
 
 def test_only_the_conclude_function_writes_the_registry_and_the_bus(dev: Synthesized) -> None:
     template = dev.template(dev.stacks.data).to_json()
-    writers = set()
+    writers: set[str] = set()
     for policy in references.resources(template, "AWS::IAM::Policy").values():
         granted = {a for s in policy["Properties"]["PolicyDocument"]["Statement"] for a in references.actions(s)}
         if {"dynamodb:PutItem", "events:PutEvents"} & granted:

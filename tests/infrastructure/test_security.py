@@ -37,7 +37,7 @@ def resources_of(synth: Synthesized, type_: str) -> list[tuple[str, dict[str, An
     found = []
     for name, template in synth.templates().items():
         for logical_id, resource in template.find_resources(type_).items():
-            found.append((f"{name}/{logical_id}", resource))
+            found.append((f"{name}/{logical_id}", dict(resource)))
     return found
 
 
@@ -141,7 +141,7 @@ def test_topic_and_log_groups_are_encrypted(dev: Synthesized) -> None:
 
 
 def _statements(synth: Synthesized) -> list[tuple[str, dict[str, Any]]]:
-    out = []
+    out: list[tuple[str, dict[str, Any]]] = []
     for type_ in ("AWS::IAM::Policy", "AWS::IAM::Role", "AWS::IAM::ManagedPolicy"):
         for where, resource in resources_of(synth, type_):
             props = resource["Properties"]

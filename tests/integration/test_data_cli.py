@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -34,7 +35,8 @@ def push_and_ingest(lake: DataLake, path: Path) -> data_versions.Upload:
     return upload
 
 
-def cli(*args: str) -> dict | list:
+def cli(*args: str) -> Any:
+    """The command's --json output (an object or a list, as the command prints it)."""
     result = runner.invoke(app, ["-f", str(EXAMPLE), *args], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return json.loads(result.output)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the dev tools
 import pytest
 from botocore.exceptions import ClientError
 

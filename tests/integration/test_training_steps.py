@@ -11,7 +11,8 @@ import pytest
 
 from mlops import names
 from mlops.adapters.s3 import ObjectStore
-from mlops.pipeline.resolve import DataVersionChangedError, RunResolver, TrainingRequest, UnknownDatasetError
+from mlops.data.errors import UnknownDatasetError
+from mlops.pipeline.resolve import DataVersionChangedError, RunResolver, TrainingRequest
 from mlops.pipeline.steps import (
     GateRequest,
     ModelPackages,

@@ -36,7 +36,7 @@ def request(outcome: str, state: dict[str, object]) -> RecordRequest:
 
 
 def test_a_registered_run_has_its_lineage_metrics_gate_and_cost() -> None:
-    state = {
+    state: dict[str, object] = {
         "dataset": "breast-cancer",
         "run": RUN,
         "training": {"job_name": "j-t0", "model_uri": "s3://b/m", "billable_seconds": 360, "training_seconds": 720},
