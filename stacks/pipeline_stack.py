@@ -8,7 +8,6 @@ from pathlib import Path
 
 from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from mlops import layout, names
@@ -36,6 +35,10 @@ class PipelineStack(Stack):
     def __init__(self, scope: Construct, id_: str, *, props: PipelineStackProps, stack: StackSettings) -> None:
         super().__init__(scope, id_, **stack.as_kwargs())
         config, data = props.config, props.data
+        # Buckets cross stacks by their deterministic physical name: their grants are scoped to
+        # key prefixes, and the cdk-nag acknowledgement of each `<bucket arn>/<prefix>*` must name
+        # the resource when the grant is made, before CDK turns a typed reference into an export.
+        # Everything else of the data stack is handed over typed.
         data_lake = s3.Bucket.from_bucket_name(self, "DataLake", data.data_lake_bucket_name)
         self.artifacts_bucket_name = bucket_name(config, "artifacts", self.region)
         self.key = EncryptionKey(
@@ -88,11 +91,6 @@ class PipelineStack(Stack):
                 description=f"{config.project} models trained on",
             ),
         )
-        topic = sns.Topic.from_topic_arn(
-            self,
-            "Notifications",
-            self.format_arn(service="sns", resource=names.notifications_topic(config), resource_name=None),
-        )
         self.training = TrainingPipeline(
             self,
             "Training",
@@ -108,9 +106,9 @@ class PipelineStack(Stack):
                 artifacts_key=self.key,
                 data_lake=data_lake,
                 data_key=data.encryption.key,
-                registry_table_name=names.registry_table(config),
+                registry=data.registry,
                 model_package_groups=list(self.model_registry.groups),
-                topic=topic,
+                topic=data.notifications,
                 lambda_settings=config.lambdas,
                 config_json=config.to_json(),
                 build_root=props.build_root,

@@ -27,6 +27,7 @@ class ServingStack(Stack):
     def __init__(self, scope: Construct, id_: str, *, props: ServingStackProps, stack: StackSettings) -> None:
         super().__init__(scope, id_, **stack.as_kwargs())
         config, pipeline = props.config, props.pipeline
+        # by name, like the data lake in the pipeline stack (prefix-scoped grants; see there)
         artifacts = s3.Bucket.from_bucket_name(self, "Artifacts", pipeline.artifacts_bucket_name)
         self.model_role = SageMakerRole(
             self,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -32,7 +33,7 @@ from mlops.layout import EVALUATIONS, MODELS, RUNS
 from stacks import packaging
 from stacks.common import log_retention
 from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
-from stacks.constructs.python_function import PythonFunction, PythonFunctionProps
+from stacks.constructs.python_function import FunctionFactory, PythonFunction
 from stacks.constructs.sagemaker_job_states import (
     SYNC_RULES,
     JobSettings,
@@ -57,7 +58,7 @@ class TrainingPipelineProps:
     artifacts_key: kms.IKey
     data_lake: s3.IBucket
     data_key: kms.IKey
-    registry_table_name: str
+    registry: dynamodb.ITableV2
     model_package_groups: list[str]
     topic: sns.ITopic
     lambda_settings: LambdaConfig
@@ -89,38 +90,43 @@ class TrainingPipeline(Construct):
         #: the code version recorded with every model: the content hash of sourcedir.tar.gz
         self.code_version = self.source_dir.asset_hash
 
-        def function(name: str, package: str, description: str, environment: dict[str, str]) -> PythonFunction:
-            return PythonFunction(
-                self,
-                name,
-                props=PythonFunctionProps(
-                    function_name=f"{props.prefix}-{package.replace('_', '-')}",
-                    handler_package=package,
-                    description=description,
-                    settings=props.lambda_settings,
-                    config_json=props.config_json,
-                    build_root=props.build_root,
-                    log_key=props.artifacts_key,
-                    removal_policy=props.removal_policy,
-                    environment=environment,
-                ),
-            )
+        functions = FunctionFactory(
+            prefix=props.prefix,
+            settings=props.lambda_settings,
+            config_json=props.config_json,
+            build_root=props.build_root,
+            log_key=props.artifacts_key,
+            removal_policy=props.removal_policy,
+        )
+
+        def function(
+            name: str, package: str, description: str, environment: dict[str, str], sections: frozenset[str]
+        ) -> PythonFunction:
+            return functions.create(self, name, package, description, config_sections=sections, environment=environment)
 
         self.resolve_fn = function(
             "ResolveFunction",
             "pipeline_resolve",
             "Resolve the data version, hyperparameters and job names of a training run",
-            {"REGISTRY_TABLE": props.registry_table_name, "ARTIFACTS_BUCKET": props.artifacts.bucket_name},
+            {"REGISTRY_TABLE": props.registry.table_name, "ARTIFACTS_BUCKET": props.artifacts.bucket_name},
+            frozenset({"training"}),
         )
-        self.gate_fn = function("GateFunction", "pipeline_gate", "Quality gate on a model's evaluation", {})
+        self.gate_fn = function(
+            "GateFunction", "pipeline_gate", "Quality gate on a model's evaluation", {}, frozenset()
+        )
         self.register_fn = function(
-            "RegisterFunction", "pipeline_register", "Register a model package with metrics and lineage", {}
+            "RegisterFunction",
+            "pipeline_register",
+            "Register a model package with metrics and lineage",
+            {},
+            frozenset({"settings"}),
         )
         self.record_fn = function(
             "RecordFunction",
             "pipeline_record",
             "Record a training run (data version, code, hyperparameters, metrics, gate, cost, error)",
-            {"REGISTRY_TABLE": props.registry_table_name},
+            {"REGISTRY_TABLE": props.registry.table_name},
+            frozenset({"training"}),
         )
         self._grant_functions(props)
         self.state_machine = self._state_machine(props)
@@ -154,7 +160,7 @@ class TrainingPipeline(Construct):
         resolve.add_to_policy(
             iam.PolicyStatement(
                 actions=["dynamodb:GetItem", "dynamodb:Query"],
-                resources=[self._arn("dynamodb", "table", props.registry_table_name)],
+                resources=[props.registry.table_arn],
             )
         )
 
@@ -187,11 +193,7 @@ class TrainingPipeline(Construct):
             acknowledge_wildcard_resource(resolve, arn, "reads the champion's metrics from its own group only")
 
         record = self.record_fn.role
-        record.add_to_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:PutItem"], resources=[self._arn("dynamodb", "table", props.registry_table_name)]
-            )
-        )
+        record.add_to_policy(iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[props.registry.table_arn]))
         grant_key_use(props.data_key, record, encrypt=True)
 
     def _grant_state_machine(self, props: TrainingPipelineProps) -> None:
@@ -354,6 +356,7 @@ class TrainingPipeline(Construct):
                     "sagemaker_program": props.training.entry_point,
                     "sagemaker_submit_directory": self.source_dir.s3_object_url,
                 },
+                "code_version": self.code_version,
             },
             "$.run",
         )
@@ -381,6 +384,7 @@ class TrainingPipeline(Construct):
         )
         record_registered = self._record("RecordRegistered", "registered")
         record_rejected = self._record("RecordRejected", "rejected")
+        record_unchanged = self._record("RecordUnchanged", "unchanged")
         notify_registered = self._notify(
             "NotifyRegistered", props.topic, "Model registered", sfn.Succeed(self, "Registered", output_path="$.record")
         )
@@ -390,7 +394,7 @@ class TrainingPipeline(Construct):
             "Model rejected by the quality gate",
             sfn.Succeed(self, "Rejected", output_path="$.record"),
         )
-        for step in (resolve, train, evaluate, gate, register, record_registered, record_rejected):
+        for step in (resolve, train, evaluate, gate, register, record_registered, record_rejected, record_unchanged):
             step.add_catch(failure, result_path="$.failure")
 
         verdict = (
@@ -401,7 +405,18 @@ class TrainingPipeline(Construct):
             )
             .otherwise(record_rejected.next(notify_rejected))
         )
-        definition = resolve.next(train).next(evaluate).next(gate).next(verdict)
+        # An identical run (same run key) already registered a model: record this run as
+        # `unchanged`, pointing at that package, and train nothing. No notification: nothing
+        # happened that anyone has to act on.
+        already_registered = (
+            sfn.Choice(self, "AlreadyRegistered")
+            .when(
+                sfn.Condition.boolean_equals("$.run.unchanged", True),
+                record_unchanged.next(sfn.Succeed(self, "Unchanged", output_path="$.record")),
+            )
+            .otherwise(train.next(evaluate).next(gate).next(verdict))
+        )
+        definition = resolve.next(already_registered)
 
         log_group = logs.LogGroup(
             self,

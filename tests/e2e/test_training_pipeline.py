@@ -3,8 +3,9 @@ moto's ASL interpreter, the real Lambda handlers from the deployed assets, and S
 and processing jobs running the real `training/` code on the example data.
 
 Every path: registered (lineage back to the data version, the configured approval status),
-unknown data version, training script failure, a transient SageMaker error retried, gate
-rejection on the threshold and on a regression against the champion. Each run is recorded
+unknown data version and bad hyperparameters (refused by the CLI, failed by the pipeline when
+started without it), a transient SageMaker error retried, gate rejection on the threshold and on
+a regression against the champion, an identical rerun that registers nothing. Each run is recorded
 (`mlops pipeline runs`) and notified (an SQS queue subscribed to the notifications topic).
 
 The local cloud is shared by the whole session, so no test assumes it is the first to train
@@ -26,6 +27,8 @@ from mlops import config as config_module
 from mlops import names
 from mlops.example_data import write_csv
 from mlops.local import faults
+from mlops.pipeline.executions import Executions
+from mlops.pipeline.records import RunRecords
 from tests.e2e.conftest import REPO_ROOT, LocalCloud
 from tests.waiting import wait_until
 
@@ -104,6 +107,22 @@ def history(cloud: LocalCloud, execution_arn: str) -> list[dict[str, Any]]:
     return events
 
 
+def start_directly(cloud: LocalCloud, name: str, request: dict[str, Any]) -> dict[str, Any]:
+    """An execution started without the CLI's pre-flight checks (boto3, the console, retraining),
+    waited for (the pipeline's own bounded wait) and read back through `mlops pipeline status`.
+    `name` gets a unique suffix: the session's cloud is shared."""
+    name = f"{name}-{uuid.uuid4().hex[:8]}"
+    sfn = cloud.client("stepfunctions")
+    machine = (
+        f"arn:aws:states:{CONFIG.settings.region}:123456789012:stateMachine:{names.training_state_machine(CONFIG)}"
+    )
+    arn = sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(request))["executionArn"]
+    records = RunRecords(cloud.client("dynamodb"), names.registry_table(CONFIG))
+    Executions(sfn, records, machine).wait(arn, timeout=300, poll=0.5)
+    status: dict[str, Any] = json.loads(cloud.mlops("--local", "pipeline", "status", name, "--json").stdout)
+    return status
+
+
 def packages(cloud: LocalCloud) -> list[dict[str, Any]]:
     """The dataset's model packages, oldest first."""
     listed: list[dict[str, Any]] = cloud.client("sagemaker").list_model_packages(
@@ -132,14 +151,17 @@ def registered(local_cloud: LocalCloud, data_version: str, notifications: Notifi
     later runs in this module). Run fixtures take `notifications` so that the queue is
     subscribed before the run publishes."""
     champion_before = champion(local_cloud)
-    code, result = run(local_cloud, "--data-version", data_version)
+    # --force: another module may already have run these hyperparameters on this data version
+    # (the same example bytes are the same version), and this test needs a real registration
+    code, result = run(local_cloud, "--data-version", data_version, "--force")
     return Run(code, result, champion_before)
 
 
 @pytest.fixture(scope="module")
 def unknown_version(local_cloud: LocalCloud, notifications: Notifications) -> Run:
-    code, result = run(local_cloud, "--data-version", "v999")
-    return Run(code, result)
+    """Started directly: the CLI refuses an unknown version before starting anything."""
+    result = start_directly(local_cloud, "unknown-version", {"dataset": DATASET, "data_version": "v999"})
+    return Run(1 if result["status"] == "FAILED" else 0, result)
 
 
 @pytest.fixture(scope="module")
@@ -148,15 +170,18 @@ def below_threshold(local_cloud: LocalCloud, data_version: str, notifications: N
     return Run(code, result)
 
 
-def test_unknown_data_version_fails_with_a_clear_error(
+def test_unknown_data_version_is_refused_by_the_cli_and_failed_by_the_pipeline(
     local_cloud: LocalCloud, unknown_version: Run, notifications: Notifications
 ) -> None:
-    code, result = unknown_version.code, unknown_version.result
-    assert code == 1
+    refused = local_cloud.mlops("--local", "pipeline", "run", "-d", DATASET, "--data-version", "v999", check=False)
+    assert refused.returncode == 2 and "--data-version" in refused.stderr and "v999" in refused.stderr
+
+    result = unknown_version.result
     assert result["status"] == "FAILED" and result["outcome"] == "failed"
     assert result["error"] == "Mlops.DataVersionNotFound"
     assert "v999" in result["cause"]
     assert result["model_package_arn"] is None
+    assert result["data_version"] == "v999"  # what was asked for, though it was never resolved
     described = local_cloud.client("stepfunctions").describe_execution(executionArn=result["execution_arn"])
     assert (described["error"], described["cause"]) == (result["error"], result["cause"])
     [notice] = notifications(result["execution_arn"])
@@ -207,6 +232,7 @@ def test_a_run_registers_a_model_that_links_back_to_its_data_version(
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
     assert entered == [
         "ResolveDataVersion",
+        "AlreadyRegistered",
         "Train",
         "Evaluate",
         "QualityGate",
@@ -221,40 +247,31 @@ def test_a_run_registers_a_model_that_links_back_to_its_data_version(
     assert notice["message"]["run"]["model_package_arn"] == result["model_package_arn"]
 
 
-def test_a_training_script_failure_is_caught_recorded_and_notified(
+def test_bad_hyperparameters_never_reach_a_training_job(
     local_cloud: LocalCloud, data_version: str, notifications: Notifications
 ) -> None:
-    name = f"script-failure-{uuid.uuid4().hex[:8]}"
-    packages_before = packages(local_cloud)
-    result = local_cloud.mlops(
-        "--local",
-        "pipeline",
-        "run",
-        "-d",
-        DATASET,
-        "--data-version",
-        data_version,
-        "--set",
-        "num_round=0",
-        "--name",
-        name,
-        "--wait",
-        check=False,
+    refused = local_cloud.mlops(
+        "--local", "pipeline", "run", "-d", DATASET, "--set", "num_round=0", "--set", "bogus_param=1", check=False
     )
-    assert result.returncode == 1, result.stderr[-3000:]
-    # the live view's last frame and the summary
-    assert "Train" in result.stdout and "caught" in result.stdout
-    assert "Mlops.TrainingJobFailed" in result.stdout
+    assert refused.returncode == 2, refused.stderr[-3000:]
+    assert "--set num_round=0" in refused.stderr and "--set bogus_param=1" in refused.stderr
 
-    status = json.loads(local_cloud.mlops("--local", "pipeline", "status", name, "--json").stdout)
-    assert status["status"] == "FAILED" and status["error"] == "Mlops.TrainingJobFailed"
-    assert "num_round" in status["cause"]  # the script's own failure reason, not a Describe dump
-    assert [s["name"] for s in status["states"]][-3:] == ["RecordFailure", "NotifyFailure", "TrainingFailed"]
-    assert next(s for s in status["states"] if s["name"] == "Train")["status"] == "caught"
-    assert status["record"]["failed_step"] == "Train" and status["record"]["billable_seconds"] > 0
+    packages_before = packages(local_cloud)
+    request = {"dataset": DATASET, "data_version": data_version, "hyperparameters": {"num_round": 0}}
+    status = start_directly(local_cloud, "bad-hyperparameters", request)
+    assert status["status"] == "FAILED" and status["error"] == "Mlops.InvalidHyperparameters"
+    assert "num_round" in status["cause"]
+    assert [s["name"] for s in status["states"]] == [
+        "ResolveDataVersion",
+        "RecordFailure",
+        "NotifyFailure",
+        "TrainingFailed",
+    ]
+    assert status["record"]["failed_step"] == "ResolveDataVersion"
+    assert status["record"]["billable_seconds"] is None  # no job was started, none billed
     [notice] = notifications(status["execution_arn"])
     assert notice["subject"] == "Training failed" and "num_round" in notice["message"]["run"]["cause"]
-    assert packages(local_cloud) == packages_before  # nothing registered by the failed run
+    assert packages(local_cloud) == packages_before
 
 
 def test_a_transient_sagemaker_error_is_retried_then_succeeds(local_cloud: LocalCloud, data_version: str) -> None:
@@ -269,7 +286,7 @@ def test_a_transient_sagemaker_error_is_retried_then_succeeds(local_cloud: Local
     )
     # hyperparameters of this test's own, so the run trains whatever ran before it (a quick,
     # useless model: what matters here is that the job was retried and then ran)
-    code, result = run(local_cloud, "--data-version", data_version, *overrides(USELESS_ONCE_MORE))
+    code, result = run(local_cloud, "--data-version", data_version, *overrides(USELESS_ONCE_MORE), "--force")
     assert code == 1, result
     assert result["status"] == "SUCCEEDED" and result["outcome"] == "rejected"
     train = [e for e in history(local_cloud, result["execution_arn"]) if e["type"] in {"TaskScheduled", "TaskFailed"}]
@@ -314,6 +331,37 @@ def test_the_gate_rejects_a_regression_against_the_champion(
     assert packages(local_cloud) == packages_before
 
 
+def test_an_identical_rerun_registers_nothing_and_points_at_the_existing_package(
+    local_cloud: LocalCloud, data_version: str
+) -> None:
+    # its own hyperparameters, so that this test does not depend on what ran before it
+    mine = overrides(["num_round=150", "seed=3"])
+    code, first = run(local_cloud, "--data-version", data_version, *mine, "--force")
+    assert code == 0 and first["outcome"] == "registered", first
+    # `run --wait --json` has the states `status --json` has
+    assert [s["name"] for s in first["states"]][:2] == ["ResolveDataVersion", "AlreadyRegistered"]
+    status = json.loads(local_cloud.mlops("--local", "pipeline", "status", first["execution_arn"], "--json").stdout)
+    assert first["states"] == status["states"]
+    before = packages(local_cloud)
+    package = local_cloud.client("sagemaker").describe_model_package(ModelPackageName=first["model_package_arn"])
+    assert package["CustomerMetadataProperties"]["run_key"] == first["record"]["run_key"]
+
+    code, again = run(local_cloud, "--data-version", data_version, *mine)
+    assert code == 0, again
+    assert again["status"] == "SUCCEEDED" and again["outcome"] == "unchanged"
+    assert again["model_package_arn"] == first["model_package_arn"]
+    assert again["record"]["same_as_execution"] == first["record"]["execution_name"]
+    assert again["record"]["run_key"] == first["record"]["run_key"]
+    assert again["record"]["training_job"] is None and again["cost_usd"] is None
+    assert [s["name"] for s in again["states"]] == [
+        "ResolveDataVersion",
+        "AlreadyRegistered",
+        "RecordUnchanged",
+        "Unchanged",
+    ]
+    assert packages(local_cloud) == before
+
+
 def test_runs_are_listed_as_a_leaderboard(
     local_cloud: LocalCloud, registered: Run, below_threshold: Run, unknown_version: Run
 ) -> None:
@@ -328,3 +376,8 @@ def test_runs_are_listed_as_a_leaderboard(
     assert has_metric == sorted(has_metric, reverse=True)
     table = local_cloud.mlops("--local", "pipeline", "runs").stdout
     assert "registered" in table and "Mlops.DataVersionNotFound" in table
+    # not cut at 80 columns: every execution name and the registered package are there whole
+    for r in runs:
+        assert r["execution_name"] in table
+    version = registered.result["model_package_arn"].rsplit("/", 1)[1]
+    assert f"{names.model_package_group(CONFIG, DATASET)}@{version}" in table
