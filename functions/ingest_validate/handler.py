@@ -4,7 +4,7 @@ from mlops import runtime
 from mlops.handler import logger, step_handler
 from mlops.ingest import wiring
 from mlops.ingest.models import ObjectResult, ValidateItem
-from mlops.ingest.steps import validate_object
+from mlops.ingest.validation import validate_object
 
 
 @step_handler(ValidateItem)

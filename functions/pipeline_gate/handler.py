@@ -3,7 +3,7 @@
 from mlops import runtime
 from mlops.handler import logger, step_handler
 from mlops.pipeline import wiring
-from mlops.pipeline.steps import GateRequest, GateResult, run_gate
+from mlops.pipeline.gate import GateRequest, GateResult, run_gate
 
 
 @step_handler(GateRequest)

@@ -3,7 +3,7 @@
 from mlops import runtime
 from mlops.handler import logger, step_handler
 from mlops.pipeline import wiring
-from mlops.pipeline.steps import RegisterRequest, Registration, register
+from mlops.pipeline.registration import RegisterRequest, Registration, register
 
 
 @step_handler(RegisterRequest)

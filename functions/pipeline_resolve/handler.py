@@ -14,10 +14,15 @@ class ResolveEvent(BaseModel):
     execution_name: str
     #: sagemaker_program / sagemaker_submit_directory, fixed by the state machine definition
     code: dict[str, str]
+    #: the content hash of the training code (part of the run key)
+    code_version: str
 
 
 @step_handler(ResolveEvent)
 def handler(event: ResolveEvent) -> TrainingRun:
-    run = wiring.resolver().resolve(event.request, event.execution_name, event.code)
-    logger.info("resolved", extra={"run": {"job_name": run.job_name, "data_version": run.data_version.ref}})
+    run = wiring.resolver().resolve(event.request, event.execution_name, event.code, code_version=event.code_version)
+    logger.info(
+        "resolved",
+        extra={"run": {"job_name": run.job_name, "data_version": run.data_version.ref, "unchanged": run.unchanged}},
+    )
     return run

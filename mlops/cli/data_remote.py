@@ -13,7 +13,7 @@ from rich.table import Table
 from mlops import data_versions, names
 from mlops.adapters.s3 import ObjectStore
 from mlops.cli.aws import Aws, connect
-from mlops.errors import ConfigError, ConfigProblem
+from mlops.cli.context import require_dataset
 from mlops.registry.data_versions import DataVersionRegistry
 
 console = Console()
@@ -21,12 +21,6 @@ console = Console()
 
 def _registry(aws: Aws) -> DataVersionRegistry:
     return DataVersionRegistry(aws.client("dynamodb"), names.registry_table(aws.config))
-
-
-def _known_dataset(aws: Aws, dataset: str) -> None:
-    if dataset not in aws.config.datasets:
-        known = ", ".join(sorted(aws.config.datasets))
-        raise ConfigError([ConfigProblem("--dataset", f"no dataset {dataset!r} in the config (known: {known})")])
 
 
 def push(
@@ -39,7 +33,7 @@ def push(
 ) -> None:
     """Upload data; with --wait, print the new version or the full error report (exit 1)."""
     aws = connect(ctx.obj)
-    _known_dataset(aws, dataset)
+    require_dataset(aws.config, dataset)
     bucket = names.data_bucket(aws.config, aws.account)
     upload = data_versions.push(aws.client("s3"), bucket, dataset, path)
     result: dict[str, Any] = {
@@ -97,7 +91,7 @@ def versions(
 ) -> None:
     """List a dataset's versions, oldest first."""
     aws = connect(ctx.obj)
-    _known_dataset(aws, dataset)
+    require_dataset(aws.config, dataset)
     records = _registry(aws).list(dataset)
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") | {"name": r.name} for r in records], indent=2))

@@ -14,7 +14,7 @@ from mlops.adapters.s3 import ObjectStore
 from mlops.registry.data_versions import DataVersionRegistry
 
 if TYPE_CHECKING:
-    from mlops.ingest.steps import Concluder
+    from mlops.ingest.conclusion import Concluder
 
 
 class ConcludeSettings(BaseModel):
@@ -34,7 +34,7 @@ def object_store() -> ObjectStore:
 @functools.cache
 def concluder() -> Concluder:
     # Imported here so the plan function, which never validates, loads without pandas.
-    from mlops.ingest.steps import Concluder
+    from mlops.ingest.conclusion import Concluder
 
     settings = runtime.settings(ConcludeSettings)
     return Concluder(

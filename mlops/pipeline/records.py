@@ -3,6 +3,8 @@
 The state machine's last Lambda step on every path (registered, rejected by the gate, failed)
 turns the execution's state into a `RunRecord` and stores it in the registry table (under
 `RUN#<execution name>`, listed by dataset and time through the runs index: mlops/registry/keys.py).
+A registered run also becomes the package of its run key (`RUNKEY#<dataset>` / `<run key>`, see
+resolve.run_key_of): identical reruns register nothing and are recorded `unchanged`.
 
 Failures are classified here into one clear error name and cause (the execution then fails
 with them): a SageMaker job's `FailureReason` instead of its whole Describe output, our typed
@@ -27,7 +29,7 @@ from mlops.pipeline.cost import CostEstimate
 from mlops.pipeline.errors import UnknownInstanceTypeError
 from mlops.registry import keys
 
-Outcome = Literal["registered", "rejected", "failed"]
+Outcome = Literal["registered", "rejected", "failed", "unchanged"]
 RUN_PK = keys.RUN_PREFIX
 RUN_SK = keys.RUN_SORT_KEY
 RUNS_INDEX = keys.RUNS_INDEX
@@ -66,6 +68,16 @@ class GateSummary(BaseModel):
     reason: str | None = None
 
 
+class RegisteredRun(BaseModel):
+    """The model package a run key was registered as, and by which execution."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model_package_arn: str
+    execution_name: str
+    approval_status: str | None = None
+
+
 class RunRecord(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -97,6 +109,10 @@ class RunRecord(BaseModel):
     failed_step: str | None = None
     error: str | None = None
     cause: str | None = None
+    #: data version id + code version + hyperparameters, hashed (resolve.run_key)
+    run_key: str | None = None
+    #: an `unchanged` run: the execution that registered its model package
+    same_as_execution: str | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -104,6 +120,8 @@ class RunRecord(BaseModel):
 
 
 def failed_step(state: Mapping[str, Any]) -> str:
+    if (state.get("run") or {}).get("unchanged"):
+        return "RecordUnchanged"  # an unchanged run trains nothing: only its record step can fail
     for step, key in STEPS:
         if key not in state:
             return step
@@ -199,6 +217,11 @@ def build_record(request: RecordRequest, training: TrainingConfig, *, now: datet
         seconds = failed_job.get("TrainingTimeInSeconds")
     estimate = _cost(training, billable, seconds)
     sequence = version.get("sequence")
+    existing = run.get("existing") or {}
+    if request.outcome == "unchanged":
+        registration = existing
+    # a run that failed before its data version was resolved records the version it asked for
+    requested = state.get("data_version")
     return RunRecord(
         execution_arn=request.execution_id,
         execution_name=request.execution_name,
@@ -206,7 +229,7 @@ def build_record(request: RecordRequest, training: TrainingConfig, *, now: datet
         outcome=request.outcome,
         started_at=request.started_at,
         finished_at=now or datetime.now(UTC),
-        data_version=f"v{sequence}" if sequence else None,
+        data_version=f"v{sequence}" if sequence else (str(requested) if requested else None),
         data_version_id=version.get("version_id"),
         code_version=request.code_version,
         hyperparameters={str(k): str(v) for k, v in (run.get("hyperparameters") or {}).items()},
@@ -227,6 +250,8 @@ def build_record(request: RecordRequest, training: TrainingConfig, *, now: datet
         failed_step=step,
         error=error,
         cause=cause,
+        run_key=run.get("run_key"),
+        same_as_execution=existing.get("execution_name") if request.outcome == "unchanged" else None,
     )
 
 
@@ -242,18 +267,41 @@ class RunRecords:
         self._table = table
 
     def put(self, record: RunRecord) -> None:
-        """Idempotent: a retried record step overwrites the same item."""
-        self._ddb.put_item(
-            TableName=self._table,
-            Item={
-                keys.PARTITION_KEY: {"S": f"{RUN_PK}{record.execution_name}"},
-                keys.SORT_KEY: {"S": RUN_SK},
-                keys.RUNS_INDEX_PARTITION_KEY: {"S": keys.runs_pk(record.dataset)},
-                keys.RUNS_INDEX_SORT_KEY: {"S": keys.runs_sk(record.started_at.isoformat(), record.execution_name)},
-                "outcome": {"S": record.outcome},
-                "record": {"S": record.model_dump_json()},
-            },
+        """Idempotent: a retried record step overwrites the same items. A registered run also
+        becomes the package of its run key (the newest wins: a `--force` rerun replaces it)."""
+        item = {
+            keys.PARTITION_KEY: {"S": f"{RUN_PK}{record.execution_name}"},
+            keys.SORT_KEY: {"S": RUN_SK},
+            keys.RUNS_INDEX_PARTITION_KEY: {"S": keys.runs_pk(record.dataset)},
+            keys.RUNS_INDEX_SORT_KEY: {"S": keys.runs_sk(record.started_at.isoformat(), record.execution_name)},
+            "outcome": {"S": record.outcome},
+            "record": {"S": record.model_dump_json()},
+        }
+        if record.outcome != "registered" or not record.run_key or not record.model_package_arn:
+            self._ddb.put_item(TableName=self._table, Item=item)
+            return
+        registered = RegisteredRun(
+            model_package_arn=record.model_package_arn,
+            execution_name=record.execution_name,
+            approval_status=record.approval_status,
         )
+        key_item = {
+            keys.PARTITION_KEY: {"S": keys.run_key_pk(record.dataset)},
+            keys.SORT_KEY: {"S": record.run_key},
+            "registered": {"S": registered.model_dump_json()},
+        }
+        self._ddb.transact_write_items(
+            TransactItems=[{"Put": {"TableName": self._table, "Item": i}} for i in (item, key_item)]
+        )
+
+    def registered(self, dataset: str, run_key: str) -> RegisteredRun | None:
+        """The model package registered for `run_key` in `dataset`, if any."""
+        item = self._ddb.get_item(
+            TableName=self._table,
+            Key={keys.PARTITION_KEY: {"S": keys.run_key_pk(dataset)}, keys.SORT_KEY: {"S": run_key}},
+            ConsistentRead=True,
+        ).get("Item")
+        return RegisteredRun.model_validate_json(item["registered"]["S"]) if item else None
 
     def get(self, execution_name: str) -> RunRecord:
         item = self._ddb.get_item(

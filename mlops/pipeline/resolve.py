@@ -8,22 +8,31 @@ addressing (format 1) use the copy once a re-upload of the same bytes has create
 
 The champion (the newest approved model package of the dataset's group) is looked up here, once
 per run, so the gate compares against the model that was champion when the run started.
+
+The run key (`run_key_of`) says what a run would train; when a model package with the same key is
+already registered (and still exists), the run is `unchanged`: the state machine records it
+pointing at that package and trains and registers nothing, unless the request says `force`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlops import hyperparameters as script_hyperparameters
 from mlops import names
+from mlops import training_hyperparameters as declared
 from mlops.adapters.s3 import ObjectStore
 from mlops.config import ProjectConfig
 from mlops.data.errors import UnknownDatasetError
 from mlops.errors import MlopsError
+from mlops.hyperparameters import HyperparameterValue
 from mlops.ingest.manifest import Manifest, ManifestObject
 from mlops.layout import (
     CHECKPOINTS,
@@ -38,6 +47,7 @@ from mlops.layout import (
     split_s3_uri,
     training_manifest_key,
 )
+from mlops.pipeline.records import RegisteredRun
 from mlops.registry.data_versions import DataVersionRecord, DataVersionRegistry
 from mlops.registry.model_packages import Champion, ModelPackages
 
@@ -58,7 +68,15 @@ class TrainingRequest(BaseModel):
 
     dataset: str
     data_version: str = "latest"
-    hyperparameters: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    hyperparameters: dict[str, HyperparameterValue] = Field(default_factory=dict)
+    #: train (and register) even when an identical run already registered a model
+    force: bool = False
+
+
+class RunKeys(Protocol):
+    """Where registered run keys are looked up (RunRecords in the registry table)."""
+
+    def registered(self, dataset: str, run_key: str) -> RegisteredRun | None: ...
 
 
 class TrainingRun(BaseModel):
@@ -78,6 +96,10 @@ class TrainingRun(BaseModel):
     evaluation_uri: str
     champion_metrics: dict[str, float] | None = None
     champion: Champion | None = None
+    run_key: str
+    #: True when `existing` already holds what this run would train (the state machine's Choice)
+    unchanged: bool = False
+    existing: RegisteredRun | None = None
 
 
 def job_name(prefix: str, execution_name: str) -> str:
@@ -91,17 +113,31 @@ def job_name(prefix: str, execution_name: str) -> str:
 
 
 def merge_hyperparameters(
-    configured: Mapping[str, str | int | float | bool],
-    overrides: Mapping[str, str | int | float | bool],
+    configured: Mapping[str, HyperparameterValue],
+    overrides: Mapping[str, HyperparameterValue],
     code: Mapping[str, str],
 ) -> dict[str, str]:
-    """SageMaker takes strings only; the code location always wins over an override."""
+    """The job's hyperparameters as SageMaker takes them (strings): the overrides over the
+    config, checked against the training script's declaration (InvalidHyperparametersError
+    naming every problem: an execution can be started without the CLI's checks), then the code
+    location, which the pipeline sets and nobody overrides."""
+    checked = script_hyperparameters.typed({**configured, **overrides})
+    return {key: str(value) for key, value in {**checked, **code}.items()}
 
-    def text(value: str | int | float | bool) -> str:
-        return str(value).lower() if isinstance(value, bool) else str(value)
 
-    merged = {**configured, **overrides}
-    return {key: text(value) for key, value in {**merged, **code}.items()}
+def run_key_of(data_version_id: str, code_version: str, image: str, hyperparameters: Mapping[str, str]) -> str:
+    """What a run trains, hashed: the data version's content id, the code version, the training
+    image (another XGBoost trains another model) and the script's effective hyperparameters,
+    defaults filled in, so `num_round=200` set by hand and the default 200 are the same run.
+    `sagemaker_*` keys are left out: the code location is the code version again."""
+    effective = dataclasses.asdict(declared.parse(hyperparameters))
+    document = {
+        "data_version_id": data_version_id,
+        "code_version": code_version,
+        "image": image,
+        "hyperparameters": {key: str(value) for key, value in sorted(effective.items())},
+    }
+    return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 class RunResolver:
@@ -112,16 +148,22 @@ class RunResolver:
         store: ObjectStore,
         artifacts_bucket: str,
         packages: ModelPackages,
+        run_keys: RunKeys,
     ) -> None:
         self._config = config
         self._packages = packages
+        self._run_keys = run_keys
         self._registry = registry
         self._store = store
         self._artifacts = artifacts_bucket
 
-    def resolve(self, request: TrainingRequest, execution_name: str, code: Mapping[str, str]) -> TrainingRun:
+    def resolve(
+        self, request: TrainingRequest, execution_name: str, code: Mapping[str, str], *, code_version: str
+    ) -> TrainingRun:
         if request.dataset not in self._config.datasets:
             raise UnknownDatasetError(request.dataset, list(self._config.datasets))
+        # before anything is written: a bad value fails here, not in a billable job
+        hyperparameters = merge_hyperparameters(self._config.training.hyperparameters, request.hyperparameters, code)
         record = self._registry.resolve(request.dataset, request.data_version)
         bucket, manifest_key = split_s3_uri(record.manifest_uri)
         manifest = Manifest.model_validate(self._store.get_json(bucket, manifest_key))
@@ -132,13 +174,18 @@ class RunResolver:
         self._store.put_json(self._artifacts, run_key, sagemaker_manifest)
         evaluation_uri_prefix = s3_uri(self._artifacts, evaluation_prefix(name))
         champion = self._packages.champion(names.model_package_group(self._config, request.dataset))
+        training = self._config.training
+        key = run_key_of(
+            record.version_id, code_version, f"{training.framework}:{training.framework_version}", hyperparameters
+        )
+        existing = None if request.force else self._existing(request.dataset, key)
         return TrainingRun(
             dataset=request.dataset,
             data_version=record,
             manifest_uri=s3_uri(self._artifacts, run_key),
             data_prefix=f"s3://{bucket}/",
             data_objects=keys,
-            hyperparameters=merge_hyperparameters(self._config.training.hyperparameters, request.hyperparameters, code),
+            hyperparameters=hyperparameters,
             job_name=name,
             output_uri=s3_uri(self._artifacts, model_output_prefix(request.dataset)),
             checkpoint_uri=s3_uri(self._artifacts, checkpoint_prefix(name)),
@@ -146,7 +193,20 @@ class RunResolver:
             evaluation_uri=f"{evaluation_uri_prefix}/evaluation.json",
             champion_metrics=champion.metrics if champion else None,
             champion=champion,
+            run_key=key,
+            unchanged=existing is not None,
+            existing=existing,
         )
+
+    def _existing(self, dataset: str, key: str) -> RegisteredRun | None:
+        """The package registered for `key`, unless it was deleted since (then train again)."""
+        registered = self._run_keys.registered(dataset, key)
+        if registered is None:
+            return None
+        status = self._packages.approval_status(registered.model_package_arn)
+        if status is None:
+            return None
+        return registered.model_copy(update={"approval_status": status})
 
     def _readable_key(self, bucket: str, record: DataVersionRecord, item: ManifestObject) -> str:
         """The key training reads for one object of the data version (see the module docstring)."""

@@ -7,6 +7,7 @@ The table construct (stacks/constructs/registry.py), the adapters and the tests 
   DATASET#<name>             SEQ#<000042>           the same record, by sequence name
   DATASET#<name>             COUNTER                the dataset's last sequence number
   RUN#<execution name>       RUN                    a training run record
+  RUNKEY#<dataset>           <run key>              the package registered for a run key (unchanged reruns)
   (GSI1) gsi1pk = RUNS#<dataset>, gsi1sk = <started at>#<execution name>: runs by time
 """
 
@@ -25,6 +26,7 @@ COUNTER = "COUNTER"
 RUN_PREFIX = "RUN#"
 RUN_SORT_KEY = "RUN"
 RUNS_PREFIX = "RUNS#"
+RUN_KEY_PREFIX = "RUNKEY#"
 
 
 def dataset_pk(dataset: str) -> str:
@@ -49,3 +51,7 @@ def runs_pk(dataset: str) -> str:
 
 def runs_sk(started_at_iso: str, execution_name: str) -> str:
     return f"{started_at_iso}#{execution_name}"
+
+
+def run_key_pk(dataset: str) -> str:
+    return f"{RUN_KEY_PREFIX}{dataset}"

@@ -3,7 +3,7 @@
 The champion of a model package group is its newest *approved* model package: in dev (auto
 approval) the last model that passed the gate, in prod the last one a person approved. Its
 metrics are read from the package's `CustomerMetadataProperties["metrics"]`, which the
-pipeline's registration step writes (see mlops/pipeline/steps.py).
+pipeline's registration step writes (see mlops/pipeline/registration.py).
 """
 
 from __future__ import annotations
@@ -44,6 +44,18 @@ class ModelPackages:
     def create(self, request: dict[str, Any]) -> str:
         arn: str = self._sagemaker.create_model_package(**request)["ModelPackageArn"]
         return arn
+
+    def approval_status(self, arn: str) -> str | None:
+        """The package's approval status, or None when it no longer exists."""
+        try:
+            described = self._sagemaker.describe_model_package(ModelPackageName=arn)
+        except ClientError as exc:
+            # SageMaker answers a missing package with a ValidationException; reading any other
+            # one as "missing" too only means an identical run trains again, never a lost model
+            if exc.response["Error"].get("Code") in {"ValidationException", "ResourceNotFound"}:
+                return None
+            raise
+        return str(described.get("ModelApprovalStatus") or "") or None
 
     def champion(self, group: str) -> Champion | None:
         """The newest approved package of `group`, or None (no group yet, or none approved)."""

@@ -53,7 +53,7 @@ from mlops import layout
 from mlops.config import LambdaConfig
 from stacks.common import log_retention
 from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
-from stacks.constructs.python_function import ManagedLayer, PythonFunction, PythonFunctionProps
+from stacks.constructs.python_function import FunctionFactory, ManagedLayer, PythonFunction
 from stacks.constructs.workflow import lambda_step, notify_and_fail
 from stacks.nag import acknowledge_map_runs, acknowledge_wildcard_resource
 
@@ -78,25 +78,30 @@ class Ingestion(Construct):
     def __init__(self, scope: Construct, id_: str, *, props: IngestionProps) -> None:
         super().__init__(scope, id_)
 
+        functions = FunctionFactory(
+            prefix=props.prefix,
+            settings=props.lambda_settings,
+            config_json=props.config_json,
+            build_root=props.build_root,
+            log_key=props.key,
+            removal_policy=props.removal_policy,
+        )
+
         def function(
-            name: str, package: str, description: str, layers: tuple[ManagedLayer, ...], **extra: object
+            name: str,
+            package: str,
+            description: str,
+            layers: tuple[ManagedLayer, ...],
+            environment: dict[str, str] | None = None,
         ) -> PythonFunction:
-            return PythonFunction(
+            return functions.create(
                 self,
                 name,
-                props=PythonFunctionProps(
-                    function_name=f"{props.prefix}-{package.replace('_', '-')}",
-                    handler_package=package,
-                    description=description,
-                    settings=props.lambda_settings,
-                    config_json=props.config_json,
-                    config_sections=frozenset({"data_lake"}),
-                    build_root=props.build_root,
-                    log_key=props.key,
-                    removal_policy=props.removal_policy,
-                    layers=layers,
-                    **extra,  # type: ignore[arg-type]
-                ),
+                package,
+                description,
+                config_sections=frozenset({"data_lake"}),
+                layers=layers,
+                environment=environment,
             )
 
         pandas = (ManagedLayer.POWERTOOLS, ManagedLayer.SDK_PANDAS)

@@ -143,3 +143,44 @@ class PythonFunction(Construct):
                 reason="Active tracing: xray:PutTraceSegments and PutTelemetryRecords support no resource scoping",
             )
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionFactory:
+    """What every function of one construct shares; `create` names it `<prefix>-<package>`."""
+
+    prefix: str
+    settings: LambdaConfig
+    config_json: str
+    build_root: Path
+    log_key: kms.IKey
+    removal_policy: RemovalPolicy
+
+    def create(
+        self,
+        scope: Construct,
+        id_: str,
+        package: str,
+        description: str,
+        *,
+        config_sections: frozenset[str] = frozenset(),
+        environment: Mapping[str, str] | None = None,
+        layers: tuple[ManagedLayer, ...] = (ManagedLayer.POWERTOOLS,),
+    ) -> PythonFunction:
+        return PythonFunction(
+            scope,
+            id_,
+            props=PythonFunctionProps(
+                function_name=f"{self.prefix}-{package.replace('_', '-')}",
+                handler_package=package,
+                description=description,
+                settings=self.settings,
+                config_json=self.config_json,
+                config_sections=config_sections,
+                build_root=self.build_root,
+                log_key=self.log_key,
+                removal_policy=self.removal_policy,
+                environment=environment or {},
+                layers=layers,
+            ),
+        )

@@ -33,7 +33,7 @@ from mlops.layout import EVALUATIONS, MODELS, RUNS
 from stacks import packaging
 from stacks.common import log_retention
 from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
-from stacks.constructs.python_function import PythonFunction, PythonFunctionProps
+from stacks.constructs.python_function import FunctionFactory, PythonFunction
 from stacks.constructs.sagemaker_job_states import (
     SYNC_RULES,
     JobSettings,
@@ -90,25 +90,19 @@ class TrainingPipeline(Construct):
         #: the code version recorded with every model: the content hash of sourcedir.tar.gz
         self.code_version = self.source_dir.asset_hash
 
+        functions = FunctionFactory(
+            prefix=props.prefix,
+            settings=props.lambda_settings,
+            config_json=props.config_json,
+            build_root=props.build_root,
+            log_key=props.artifacts_key,
+            removal_policy=props.removal_policy,
+        )
+
         def function(
             name: str, package: str, description: str, environment: dict[str, str], sections: frozenset[str]
         ) -> PythonFunction:
-            return PythonFunction(
-                self,
-                name,
-                props=PythonFunctionProps(
-                    function_name=f"{props.prefix}-{package.replace('_', '-')}",
-                    handler_package=package,
-                    description=description,
-                    settings=props.lambda_settings,
-                    config_json=props.config_json,
-                    config_sections=sections,
-                    build_root=props.build_root,
-                    log_key=props.artifacts_key,
-                    removal_policy=props.removal_policy,
-                    environment=environment,
-                ),
-            )
+            return functions.create(self, name, package, description, config_sections=sections, environment=environment)
 
         self.resolve_fn = function(
             "ResolveFunction",
@@ -362,6 +356,7 @@ class TrainingPipeline(Construct):
                     "sagemaker_program": props.training.entry_point,
                     "sagemaker_submit_directory": self.source_dir.s3_object_url,
                 },
+                "code_version": self.code_version,
             },
             "$.run",
         )
@@ -389,6 +384,7 @@ class TrainingPipeline(Construct):
         )
         record_registered = self._record("RecordRegistered", "registered")
         record_rejected = self._record("RecordRejected", "rejected")
+        record_unchanged = self._record("RecordUnchanged", "unchanged")
         notify_registered = self._notify(
             "NotifyRegistered", props.topic, "Model registered", sfn.Succeed(self, "Registered", output_path="$.record")
         )
@@ -398,7 +394,7 @@ class TrainingPipeline(Construct):
             "Model rejected by the quality gate",
             sfn.Succeed(self, "Rejected", output_path="$.record"),
         )
-        for step in (resolve, train, evaluate, gate, register, record_registered, record_rejected):
+        for step in (resolve, train, evaluate, gate, register, record_registered, record_rejected, record_unchanged):
             step.add_catch(failure, result_path="$.failure")
 
         verdict = (
@@ -409,7 +405,18 @@ class TrainingPipeline(Construct):
             )
             .otherwise(record_rejected.next(notify_rejected))
         )
-        definition = resolve.next(train).next(evaluate).next(gate).next(verdict)
+        # An identical run (same run key) already registered a model: record this run as
+        # `unchanged`, pointing at that package, and train nothing. No notification: nothing
+        # happened that anyone has to act on.
+        already_registered = (
+            sfn.Choice(self, "AlreadyRegistered")
+            .when(
+                sfn.Condition.boolean_equals("$.run.unchanged", True),
+                record_unchanged.next(sfn.Succeed(self, "Unchanged", output_path="$.record")),
+            )
+            .otherwise(train.next(evaluate).next(gate).next(verdict))
+        )
+        definition = resolve.next(already_registered)
 
         log_group = logs.LogGroup(
             self,

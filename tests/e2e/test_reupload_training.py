@@ -26,10 +26,10 @@ def push(cloud: LocalCloud, path: Path) -> dict[str, Any]:
     return pushed
 
 
-def train(cloud: LocalCloud, version: str) -> dict[str, Any]:
+def train(cloud: LocalCloud, version: str, *extra: str) -> dict[str, Any]:
     result = cloud.mlops(
         "--local", "pipeline", "run", "-d", DATASET, "--data-version", version, "--wait", "--json",
-        "--timeout", "300", check=False,
+        "--timeout", "300", *extra, check=False,
     )  # fmt: skip
     assert result.returncode in (0, 1), result.stderr[-4000:]
     document: dict[str, Any] = json.loads(result.stdout)
@@ -71,7 +71,11 @@ def test_identical_re_upload_trains_and_an_overwritten_key_changes_nothing(
     overwritten = push(local_cloud, other)
     assert overwritten["verdict"] == "accepted" and overwritten["version"] != version
 
-    after = train(local_cloud, version)
+    # an identical run (same data version, code, hyperparameters) registers nothing new ...
+    if before["outcome"] == "registered":
+        assert train(local_cloud, version)["outcome"] == "unchanged"
+    # ... so force a real training job on the old version
+    after = train(local_cloud, version, "--force")
     assert after["status"] == "SUCCEEDED", after
     assert after["data_version"] == version
     assert set(trained_bytes(local_cloud, after["execution_arn"]).values()) == {original_sha}

@@ -40,7 +40,8 @@ def states(synth: Synthesized) -> dict[str, Any]:
 def test_the_workflow_runs_resolve_train_evaluate_gate_register_notify(dev: Synthesized) -> None:
     s = states(dev)
     assert definition(dev)["StartAt"] == "ResolveDataVersion"
-    assert s["ResolveDataVersion"]["Next"] == "Train"
+    assert s["ResolveDataVersion"]["Next"] == "AlreadyRegistered"
+    assert s["AlreadyRegistered"]["Default"] == "Train"
     assert s["Train"]["Next"] == "Evaluate"
     assert s["Evaluate"]["Next"] == "QualityGate"
     assert s["QualityGate"]["Next"] == "GateVerdict"
@@ -60,6 +61,22 @@ def test_the_workflow_runs_resolve_train_evaluate_gate_register_notify(dev: Synt
     assert s["NotifyFailure"]["Next"] == "TrainingFailed"
     # the error is the record step's classification, never a re-raised States.* name
     assert s["TrainingFailed"] == {"Type": "Fail", "ErrorPath": "$.record.error", "CausePath": "$.record.cause"}
+
+
+def test_an_identical_rerun_is_recorded_unchanged_and_trains_nothing(dev: Synthesized) -> None:
+    s = states(dev)
+    choice = s["AlreadyRegistered"]
+    assert choice["Type"] == "Choice"
+    assert choice["Choices"] == [{"Variable": "$.run.unchanged", "BooleanEquals": True, "Next": "RecordUnchanged"}]
+    record = s["RecordUnchanged"]
+    params = record["Parameters"]["Payload"] if "Payload" in record["Parameters"] else record["Parameters"]
+    assert params["outcome"] == "unchanged" and params["state.$"] == "$"
+    assert record["Next"] == "Unchanged"
+    assert s["Unchanged"] == {"Type": "Succeed", "OutputPath": "$.record"}
+    # the run key needs the code version, which only the definition knows
+    resolve = s["ResolveDataVersion"]["Parameters"]
+    resolve = resolve.get("Payload", resolve)
+    assert resolve["code_version"] == params["code_version"]
 
 
 def test_every_task_is_caught_to_the_record_notify_and_fail_path(dev: Synthesized) -> None:
@@ -99,6 +116,7 @@ def test_every_path_records_the_run_with_the_execution_context(dev: Synthesized)
         ("RecordRegistered", "registered"),
         ("RecordRejected", "rejected"),
         ("RecordFailure", "failed"),
+        ("RecordUnchanged", "unchanged"),
     ):
         params = s[name]["Parameters"]["Payload"] if "Payload" in s[name]["Parameters"] else s[name]["Parameters"]
         assert params["outcome"] == outcome

@@ -19,9 +19,10 @@ from mlops import names
 from mlops.adapters.events import DomainEventPublisher
 from mlops.adapters.s3 import ObjectStore
 from mlops.config import ProjectConfig
+from mlops.ingest.conclusion import Concluder
 from mlops.ingest.models import ObjectCreatedEvent, ObjectResult, Outcome, Plan, ValidateItem
 from mlops.ingest.planning import plan
-from mlops.ingest.steps import Concluder, validate_object
+from mlops.ingest.validation import validate_object
 from mlops.registry import keys
 from mlops.registry.data_versions import DataVersionRegistry
 

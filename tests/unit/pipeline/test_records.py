@@ -158,7 +158,7 @@ def test_every_typed_error_has_a_name_of_the_mlops_family() -> None:
     `Mlops.*` names as they are, so every typed error must have one."""
     # every module with typed errors that a handler may raise
     import mlops.data.errors
-    import mlops.ingest.steps
+    import mlops.ingest.conclusion
     import mlops.pipeline.resolve
     import mlops.registry.model_packages  # noqa: F401
     from mlops.errors import MlopsError

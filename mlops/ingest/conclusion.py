@@ -1,54 +1,28 @@
-"""The validate and conclude steps of ingestion, over adapters (testable against moto)."""
+"""Ingestion's conclusion: the per-object results of one upload become a data version (manifest,
+content-addressed objects, registry record, event) or a quarantine. Over adapters (testable
+against moto)."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mlops.adapters.events import DomainEventPublisher
 from mlops.adapters.s3 import ObjectStore
 from mlops.config import ProjectConfig
-from mlops.data import DatasetProfile, ValidationReport, schema_hash, validate_file
+from mlops.data import DatasetProfile, ValidationReport, schema_hash
 from mlops.data.accumulators import merge_profiles
 from mlops.ingest.manifest import Manifest, ManifestObject, content_version_id
-from mlops.ingest.models import ObjectResult, Outcome, Plan, ValidateItem
-from mlops.layout import content_key, manifest_key, outcome_key, quarantine_prefix, report_prefix
+from mlops.ingest.models import ObjectResult, Outcome, Plan
+from mlops.layout import content_key, manifest_key, outcome_key, quarantine_prefix
 from mlops.registry.data_versions import DataVersionRegistry, NewDataVersion
 
 DATA_VERSION_CREATED = "DataVersionCreated"
 DATA_REJECTED = "DataRejected"
 
 
-__all__ = ["Concluder", "outcome_key", "report_prefix", "validate_object"]
-
-
-def validate_object(item: ValidateItem, config: ProjectConfig, store: ObjectStore) -> ObjectResult:
-    """Download one pinned object version, hash it, validate it, store its full report."""
-    dataset = config.datasets[item.dataset]
-    with tempfile.TemporaryDirectory(prefix="mlops-validate-") as workdir:
-        local = Path(workdir) / PurePosixPath(item.object.key).name
-        sha256, size, version_read = store.download(item.bucket, item.object.key, item.object.version_id, local)
-        report = validate_file(
-            local,
-            dataset,
-            file_name=item.object.key,
-            max_uncompressed_bytes=config.data_lake.max_uncompressed_bytes,
-        )
-    report_key = f"{report_prefix(item.dataset, item.upload_id)}objects/{sha256}.json"
-    store.put_json(item.bucket, report_key, report.model_dump(mode="json"))
-    return ObjectResult(
-        key=item.object.key,
-        version_id=version_read or item.object.version_id,
-        sha256=sha256,
-        bytes=size,
-        rows=report.rows,
-        verdict=report.verdict,
-        error_count=len(report.errors),
-        report_key=report_key,
-    )
+__all__ = ["DATA_REJECTED", "DATA_VERSION_CREATED", "Concluder"]
 
 
 class Concluder:
