@@ -87,7 +87,7 @@ def compare_numeric(reference: NumericSummary, current: NumericSummary) -> tuple
     grids = [sketch_grid(reference.sketch, current.sketch)]
     psi, psi_exact, distribution = 0.0, False, None
     if reference.edges is not None and reference.bins is not None:
-        current_bins, current_exact = current.bins_on(reference.edges)
+        current_bins, current_exact = current.bins_on(reference.edges, exact=reference.bins_exact)
         psi = population_stability_index(reference.bins, current_bins)
         psi_exact = reference.bins_exact and current_exact
         if psi_exact:

@@ -39,10 +39,15 @@ class NumericSummary:
     bins: IntArray | None
     bins_exact: bool
 
-    def bins_on(self, edges: FloatArray) -> tuple[IntArray, bool]:
-        """Counts on `edges` ([underflow, *bins, overflow]): exact when counted on them, else
-        re-derived from the sketch (a value within 1% of an edge may land next door)."""
-        if self.edges is not None and self.bins is not None and np.array_equal(self.edges, edges):
+    def bins_on(self, edges: FloatArray, *, exact: bool = True) -> tuple[IntArray, bool]:
+        """Counts on `edges` ([underflow, *bins, overflow]) and whether they are exact.
+
+        Exact when counted on these edges; otherwise, or when `exact` is false, re-derived from
+        the sketch (a value within 1% of an edge may land next door). Comparing with a baseline
+        whose own bins came from its sketch, the current bins must come from the sketch too:
+        exact counts against rounded ones would show a difference where the data has none."""
+        counted = self.edges is not None and self.bins is not None and np.array_equal(self.edges, edges)
+        if exact and counted and self.bins is not None:
             return self.bins, self.bins_exact
         counts, below, above = self.sketch.histogram(edges)
         return np.concatenate([[below], counts, [above]]).astype(np.int64), False
