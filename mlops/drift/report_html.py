@@ -25,10 +25,12 @@ body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;col
 h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:0}
 .meta{color:#555;margin-bottom:16px}
 .verdict{display:inline-block;padding:4px 12px;border-radius:4px;color:#fff;font-weight:600;font-size:16px}
-table{border-collapse:collapse;margin:12px 0 24px}td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:left}
+table{border-collapse:collapse;margin:12px 0 24px;font-size:13px}
+td,th{padding:2px 10px;border-bottom:1px solid #ddd;text-align:left}
 th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:1px 8px;border-radius:3px;color:#fff;font-size:12px}
-.card{border:1px solid #ddd;border-radius:6px;padding:12px 16px;margin:0 0 16px;max-width:900px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(600px,1fr));gap:16px}
+.card{border:1px solid #ddd;border-radius:6px;padding:12px 16px}
 .card p{margin:4px 0}.stats{color:#444;font-size:13px}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
 svg text{font-size:10px;fill:#444}
@@ -63,8 +65,9 @@ def render(report: DriftReport) -> str:
         f"{counts.missing} missing, {counts.insufficient_data} with insufficient data, {counts.skipped} skipped.</p>",
         _summary_table(report),
     ]
+    parts.append('<div class="cards">')
     parts += [_card(feature) for feature in report.features]
-    parts.append("</body></html>")
+    parts.append("</div></body></html>")
     return "\n".join(parts) + "\n"
 
 
