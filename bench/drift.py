@@ -61,7 +61,7 @@ def sample(rows: int, seed: int, *, drift: bool) -> Any:
     """One sample; `drift` injects DRIFTED. Shapes: symmetric, skewed, heavy-tailed, bounded,
     integer-valued, bimodal, signed, far from zero, with nulls."""
     import numpy as np
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped]
 
     rng = np.random.default_rng(seed)
     n = rows
@@ -238,7 +238,7 @@ def run_ours_file(work: Path, rows: int, repeat: int, trials: int) -> dict[str, 
 def _scipy_verdicts(reference: Any, current: Any) -> dict[str, bool]:
     import numpy as np
     import pandas as pd
-    from scipy import stats
+    from scipy import stats  # type: ignore[import-untyped]
 
     verdicts = {}
     for name in NUMERIC:
@@ -275,8 +275,8 @@ def run_scipy(work: Path, rows: int, repeat: int, trials: int) -> dict[str, Any]
 
 
 def run_evidently(work: Path, rows: int, repeat: int, trials: int) -> dict[str, Any]:
-    from evidently import Report
-    from evidently.presets import DataDriftPreset
+    from evidently import Report  # type: ignore[import-not-found]  # its own venv
+    from evidently.presets import DataDriftPreset  # type: ignore[import-not-found]
 
     reference, read_ref = _read(work / "reference.parquet")
     current, read_cur = _read(work / "current.parquet")

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from mlops import hyperparameters as script_hyperparameters
 from mlops.errors import ConfigError, ConfigProblem
 
 DEFAULT_CONFIG_FILE = "mlops.yaml"
@@ -316,7 +317,17 @@ def _dataset_problems(ds_name: str, ds: DatasetConfig) -> Iterable[ConfigProblem
         yield ConfigProblem(f"{base}.row_count", "max is smaller than min")
 
 
+def _hyperparameter_problems(values: Mapping[str, object]) -> list[ConfigProblem]:
+    """The training script's own declaration decides (see mlops/hyperparameters.py)."""
+    return script_hyperparameters.problems(values, lambda key: f"training.hyperparameters.{key}")
+
+
 def _training_problems(training: TrainingConfig) -> Iterable[ConfigProblem]:
+    yield from _hyperparameter_problems(training.hyperparameters)
+    yield from _spot_problems(training)
+
+
+def _spot_problems(training: TrainingConfig) -> Iterable[ConfigProblem]:
     if training.use_spot:
         if training.max_wait_seconds is None:
             yield ConfigProblem("training.max_wait_seconds", "required when use_spot is true")
@@ -397,11 +408,20 @@ def _partial_semantic_problems(document: Mapping[str, Any]) -> Iterable[ConfigPr
             except ValidationError:
                 continue
             yield from _dataset_problems(str(ds_name), dataset)
+    raw_training = document.get("training")
+    raw_hyperparameters = raw_training.get("hyperparameters") if isinstance(raw_training, Mapping) else None
+    if isinstance(raw_hyperparameters, Mapping):
+        yield from _hyperparameter_problems({str(k): v for k, v in raw_hyperparameters.items()})
     try:
-        training = TrainingConfig.model_validate(document.get("training") or {})
+        training = TrainingConfig.model_validate(raw_training or {})
     except ValidationError:
         return
-    yield from _training_problems(training)
+    yield from _spot_problems(training)
+
+
+class UnknownEnvironmentError(ConfigError):
+    """The requested environment is not among the config's `environments` (a caller's mistake
+    as much as the file's: the CLI reports it as a bad `--env`)."""
 
 
 def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -435,7 +455,9 @@ def resolve(document: Mapping[str, Any], environment: str = DEFAULT_ENVIRONMENT,
         )
     if environment not in environments:
         known = ", ".join(sorted(environments)) or "none"
-        raise ConfigError(
+        # with no environments at all the file is what is wrong, not the requested name
+        error = UnknownEnvironmentError if environments else ConfigError
+        raise error(
             [ConfigProblem("environments", f"unknown environment {environment!r} (defined: {known})")],
             source=source,
         )

@@ -18,7 +18,7 @@ from mlops.drift import DriftPolicy, FeatureDrift, check_profile
 from mlops.errors import MlopsError
 from mlops.ingest.manifest import Manifest
 from mlops.ingest.models import COMMIT_MARKER, INCOMING, SUPPORTED_SUFFIXES, Outcome, upload_id
-from mlops.ingest.steps import outcome_key
+from mlops.layout import outcome_key
 from mlops.registry.data_versions import DataVersionRecord, DataVersionRegistry
 
 

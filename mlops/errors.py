@@ -43,3 +43,15 @@ class LocalCloudError(MlopsError):
 
     error_name = "Mlops.LocalCloudError"
     exit_code = 3
+
+
+class UsageError(MlopsError):
+    """Bad command-line arguments (not a bad config); carries every problem found."""
+
+    error_name = "Mlops.UsageError"
+    exit_code = 2
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) with the arguments:\n{lines}")

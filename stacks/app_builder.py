@@ -13,7 +13,6 @@ from mlops.config import ProjectConfig
 from stacks.common import StackSettings
 from stacks.data_stack import DataStack, DataStackProps
 from stacks.monitoring_stack import MonitoringStack, MonitoringStackProps
-from stacks.nag import acknowledge_findings
 from stacks.packaging import REPO_ROOT
 from stacks.pipeline_stack import PipelineStack, PipelineStackProps
 from stacks.serving_stack import ServingStack, ServingStackProps
@@ -82,6 +81,5 @@ def build(app: App, config: ProjectConfig, *, build_root: Path | None = None) ->
     stacks = PlatformStacks(data, pipeline, serving, monitoring)
     for key, value in config.tags().items():
         Tags.of(app).add(key, value)
-    acknowledge_findings(stacks)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stacks

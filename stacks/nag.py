@@ -1,34 +1,23 @@
-"""Every cdk-nag AwsSolutions acknowledgement in one place, each naming the resource and why.
+"""Helpers for cdk-nag AwsSolutions acknowledgements. Each construct acknowledges its own
+findings where it creates the resource, naming the resource and why.
 
-Prefer fixing to acknowledging: each entry here is something AWS itself requires or a
+Prefer fixing to acknowledging: each acknowledgement is something AWS itself requires or a
 deliberate trade-off explained in its reason."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_cdk import Acknowledgment, Aws, Fn, Stack, Validations
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import IConstruct
 
-if TYPE_CHECKING:
-    from stacks.app_builder import PlatformStacks
-
-
-def acknowledge_findings(stacks: PlatformStacks) -> None:
-    data = stacks.data
-    Validations.of(data.access_logs).acknowledge(
-        Acknowledgment(
-            id="AwsSolutions-S1",
-            reason="This is the server-access-log target bucket; logging it to itself would loop.",
-        )
-    )
-
 
 def finding_resource(scope: IConstruct, value: str) -> str:
     """Render an ARN (which may hold tokens) the way cdk-nag names it in a finding id:
-    `{"Ref": X}` -> `<X>`, `{"Fn::GetAtt": [X, Y]}` -> `<X.Y>`, `Fn::Join` concatenated."""
+    `{"Ref": X}` -> `<X>`, `{"Fn::GetAtt": [X, Y]}` -> `<X.Y>`, `{"Fn::ImportValue": N}` -> `N`,
+    `Fn::Join` concatenated."""
     return _render(Stack.of(scope).resolve(value))
 
 
@@ -41,6 +30,8 @@ def _render(value: Any) -> str:
         if "Fn::GetAtt" in value:
             logical_id, attribute = value["Fn::GetAtt"]
             return f"<{logical_id}.{attribute}>"
+        if "Fn::ImportValue" in value:  # a typed resource of another stack: named by its export
+            return _render(value["Fn::ImportValue"])
         if "Fn::Join" in value:
             separator, parts = value["Fn::Join"]
             return str(separator).join(_render(part) for part in parts)

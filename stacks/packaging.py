@@ -9,11 +9,17 @@ Lambda environment variables are capped at 4 KB, a dataset schema is not.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: what every function's packaged config keeps: identity and the sections a valid config
+#: requires. Every other section is shipped only to the functions that read it, so editing,
+#: say, `deployment:` or `drift:` changes no training or ingestion function's asset (and so
+#: redeploys none of them).
+ALWAYS_PACKAGED = frozenset({"project", "environment", "cost_center", "datasets", "quality_gate"})
 #: parts of `mlops` that never run inside a Lambda (and import CLI/emulator-only packages)
 EXCLUDED_MLOPS_PACKAGES = frozenset({"cli", "local"})
 CONFIG_FILE_NAME = "project_config.json"
@@ -38,6 +44,17 @@ def asset_files(function_name: str, repo_root: Path = REPO_ROOT) -> dict[str, Pa
             continue
         files[source.relative_to(repo_root).as_posix()] = source
     return files
+
+
+def function_config(config_json: str, sections: frozenset[str]) -> str:
+    """The part of the resolved config one function reads (the rest takes its defaults when the
+    function loads it); canonical JSON, so equal parts give equal asset hashes."""
+    document = json.loads(config_json)
+    unknown = sections - document.keys()
+    if unknown:
+        raise ValueError(f"no config sections {sorted(unknown)}; known: {sorted(document)}")
+    kept = {key: value for key, value in document.items() if key in ALWAYS_PACKAGED | sections}
+    return json.dumps(kept, sort_keys=True, separators=(",", ":"))
 
 
 def stage(function_name: str, config_json: str, build_root: Path, repo_root: Path = REPO_ROOT) -> Path:

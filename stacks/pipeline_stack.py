@@ -8,10 +8,9 @@ from pathlib import Path
 
 from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from mlops import names
+from mlops import layout, names
 from mlops.config import ProjectConfig
 from stacks import images, packaging
 from stacks.common import StackSettings
@@ -36,6 +35,10 @@ class PipelineStack(Stack):
     def __init__(self, scope: Construct, id_: str, *, props: PipelineStackProps, stack: StackSettings) -> None:
         super().__init__(scope, id_, **stack.as_kwargs())
         config, data = props.config, props.data
+        # Buckets cross stacks by their deterministic physical name: their grants are scoped to
+        # key prefixes, and the cdk-nag acknowledgement of each `<bucket arn>/<prefix>*` must name
+        # the resource when the grant is made, before CDK turns a typed reference into an export.
+        # Everything else of the data stack is handed over typed.
         data_lake = s3.Bucket.from_bucket_name(self, "DataLake", data.data_lake_bucket_name)
         self.artifacts_bucket_name = bucket_name(config, "artifacts", self.region)
         self.key = EncryptionKey(
@@ -71,9 +74,10 @@ class PipelineStack(Stack):
         if config.training.vpc:
             training_role.allow_vpc(config.training.vpc.subnet_ids, config.training.vpc.security_group_ids)
         self.training_role = training_role.role
-        # Training reads data versions and writes artifacts; nothing else.
-        grant_object_read(data_lake, self.training_role, "incoming/")
-        grant_object_read(data_lake, self.training_role, "versions/")
+        # Training reads the content-addressed objects of data versions and writes artifacts;
+        # nothing under incoming/ (what a user uploads there later cannot reach a training job).
+        grant_object_read(data_lake, self.training_role, layout.OBJECTS)
+        grant_object_read(data_lake, self.training_role, layout.VERSIONS)
         grant_key_use(data.encryption.key, self.training_role, encrypt=False)
         grant_object_read(self.artifacts, self.training_role, "")
         grant_object_write(self.artifacts, self.training_role, "")
@@ -86,11 +90,6 @@ class PipelineStack(Stack):
                 group_names=[names.model_package_group(config, name) for name in config.datasets],
                 description=f"{config.project} models trained on",
             ),
-        )
-        topic = sns.Topic.from_topic_arn(
-            self,
-            "Notifications",
-            self.format_arn(service="sns", resource=names.notifications_topic(config), resource_name=None),
         )
         self.training = TrainingPipeline(
             self,
@@ -107,9 +106,9 @@ class PipelineStack(Stack):
                 artifacts_key=self.key,
                 data_lake=data_lake,
                 data_key=data.encryption.key,
-                registry_table_name=names.registry_table(config),
+                registry=data.registry,
                 model_package_groups=list(self.model_registry.groups),
-                topic=topic,
+                topic=data.notifications,
                 lambda_settings=config.lambdas,
                 config_json=config.to_json(),
                 build_root=props.build_root,

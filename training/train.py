@@ -33,11 +33,19 @@ import time
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import xgboost as xgb
+
+if TYPE_CHECKING:  # checked as the source directory it runs from (one module name per file)
+    import hyperparameters as declared
+else:
+    try:  # SageMaker runs this script from its source directory, which is then first on sys.path
+        import hyperparameters as declared
+    except ModuleNotFoundError:  # imported by path from the repository (tests)
+        from training import hyperparameters as declared
 
 LOG = logging.getLogger("train")
 
@@ -84,17 +92,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         flags = {f"--{name}", f"--{name.replace('_', '-')}"}
         parser.add_argument(*sorted(flags), dest=name, **kwargs)
 
-    add("num_round", type=int, default=200)
-    add("max_depth", type=int, default=4)
-    add("eta", type=float, default=0.1)
-    add("objective", default="binary:logistic")
-    add("eval_metric", default="auc")
-    add("early_stopping_rounds", type=int, default=20)
-    add("validation_fraction", type=float, default=0.2)
-    add("seed", type=int, default=0)
-    add("checkpoint_frequency", type=int, default=10)
-    add("target", default="diagnosis")
-    add("id_columns", default="sample_id", help="comma-separated columns that are not features")
+    # the declaration checks and converts the values (see hyperparameters.py), argparse only collects them
+    for name, field in declared.FIELDS.items():
+        add(name, default=field.default, help=field.metadata["help"])
     env = os.environ
     add("train", default=env.get("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
     add("validation", default=env.get("SM_CHANNEL_VALIDATION"))
@@ -107,12 +107,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         LOG.info("ignoring unknown arguments: %s", " ".join(unknown))
-    if args.num_round < 1:
-        raise TrainingError(f"num_round must be at least 1, got {args.num_round}")
-    if not 0.0 < args.validation_fraction < 1.0:
-        raise TrainingError(f"validation_fraction must be between 0 and 1, got {args.validation_fraction}")
-    if args.checkpoint_frequency < 1:
-        raise TrainingError(f"checkpoint_frequency must be at least 1, got {args.checkpoint_frequency}")
+    try:
+        typed = declared.parse({name: getattr(args, name) for name in declared.FIELDS})
+    except declared.HyperparameterError as exc:
+        raise TrainingError(f"invalid hyperparameters: {exc}") from exc
+    for name in declared.FIELDS:
+        setattr(args, name, getattr(typed, name))
     return args
 
 

@@ -2,22 +2,32 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from mlops import runtime
+from mlops.handler import logger, step_handler
 from mlops.ingest import wiring
-from mlops.ingest.models import ObjectCreatedEvent
+from mlops.ingest.models import ObjectCreatedEvent, Plan
 from mlops.ingest.planning import plan
 
-logger = Logger()
-tracer = Tracer()
+
+class EventBridgeObjectCreated(BaseModel):
+    """EventBridge's `aws.s3` / `Object Created` event, reduced to the fields we use."""
+
+    model_config = ConfigDict(frozen=True)
+
+    created: ObjectCreatedEvent
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_eventbridge(cls, event: Any) -> Any:
+        if isinstance(event, dict) and "detail" in event:
+            return {"created": ObjectCreatedEvent.from_eventbridge(event)}
+        return event
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    created = ObjectCreatedEvent.from_eventbridge(event)
-    result = plan(created, runtime.packaged_config(), wiring.object_store().list_latest)
+@step_handler(EventBridgeObjectCreated)
+def handler(event: EventBridgeObjectCreated) -> Plan:
+    result = plan(event.created, runtime.packaged_config(), wiring.object_store().list_latest)
     logger.info("planned", extra={"mode": result.mode, "dataset": result.dataset, "items": len(result.items)})
-    return result.model_dump(mode="json")
+    return result

@@ -1,16 +1,10 @@
 """Training step 1: resolve the data version, hyperparameters and job names of a run."""
 
-from typing import Any
-
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
+from mlops.handler import logger, step_handler
 from mlops.pipeline import wiring
-from mlops.pipeline.resolve import TrainingRequest
-
-logger = Logger()
-tracer = Tracer()
+from mlops.pipeline.resolve import TrainingRequest, TrainingRun
 
 
 class ResolveEvent(BaseModel):
@@ -20,12 +14,15 @@ class ResolveEvent(BaseModel):
     execution_name: str
     #: sagemaker_program / sagemaker_submit_directory, fixed by the state machine definition
     code: dict[str, str]
+    #: the content hash of the training code (part of the run key)
+    code_version: str
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    parsed = ResolveEvent.model_validate(event)
-    run = wiring.resolver().resolve(parsed.request, parsed.execution_name, parsed.code)
-    logger.info("resolved", extra={"run": {"job_name": run.job_name, "data_version": run.data_version.ref}})
-    return run.model_dump(mode="json")
+@step_handler(ResolveEvent)
+def handler(event: ResolveEvent) -> TrainingRun:
+    run = wiring.resolver().resolve(event.request, event.execution_name, event.code, code_version=event.code_version)
+    logger.info(
+        "resolved",
+        extra={"run": {"job_name": run.job_name, "data_version": run.data_version.ref, "unchanged": run.unchanged}},
+    )
+    return run

@@ -13,6 +13,8 @@ from mlops.errors import MlopsError
 from mlops.ingest.models import S3ObjectRef
 
 CHUNK = 1 << 20
+#: what S3 answers a conditional write whose key exists (or is being written concurrently)
+_PRECONDITION_FAILED = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412"})
 
 
 class ObjectUnavailableError(MlopsError):
@@ -59,7 +61,7 @@ class ObjectStore:
         try:
             self._s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json", IfNoneMatch="*")
         except ClientError as exc:
-            if _code(exc) in {"PreconditionFailed", "ConditionalRequestConflict", "412"}:
+            if _code(exc) in _PRECONDITION_FAILED:
                 return False
             raise
         return True
@@ -100,6 +102,25 @@ class ObjectStore:
             self._s3.copy_object(Bucket=bucket, Key=destination_key, CopySource=source)
         except ClientError as exc:
             raise ObjectUnavailableError(f"cannot copy s3://{bucket}/{key}: {_code(exc)}") from exc
+
+    def copy_once(self, bucket: str, key: str, version_id: str | None, destination_key: str) -> bool:
+        """Server-side copy of one pinned version to a key that must not exist yet (S3
+        conditional write). False when the destination already exists: it is never overwritten.
+
+        The existence check first keeps the common re-upload case to one HEAD; the conditional
+        copy closes the race between two concurrent writers of the same key."""
+        if self.exists(bucket, destination_key):
+            return False
+        source: dict[str, str] = {"Bucket": bucket, "Key": key}
+        if version_id:
+            source["VersionId"] = version_id
+        try:
+            self._s3.copy_object(Bucket=bucket, Key=destination_key, CopySource=source, IfNoneMatch="*")
+        except ClientError as exc:
+            if _code(exc) in _PRECONDITION_FAILED:
+                return False
+            raise ObjectUnavailableError(f"cannot copy s3://{bucket}/{key} to {destination_key}: {_code(exc)}") from exc
+        return True
 
     def list_latest(self, bucket: str, prefix: str) -> list[S3ObjectRef]:
         """The current version of every object under `prefix` (deleted objects excluded)."""

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from mlops import config as config_module
 from mlops.cli.context import CliContext
@@ -38,11 +39,14 @@ def validate(
     else:
         for name, problems in results.items():
             if not problems:
-                console.print(f"[green]✔[/] {cli.config_path} [bold]{name}[/]: valid")
+                console.print(f"[green]✔[/] {escape(str(cli.config_path))} [bold]{escape(name)}[/]: valid")
                 continue
-            console.print(f"[red]✘[/] {cli.config_path} [bold]{name}[/]: {len(problems)} problem(s)")
+            console.print(
+                f"[red]✘[/] {escape(str(cli.config_path))} [bold]{escape(name)}[/]: {len(problems)} problem(s)"
+            )
             for problem in problems:
-                console.print(f"  [yellow]{problem['path']}[/]: {problem['message']}", highlight=False)
+                # user-controlled text (regexes like `[a-z]{1,30}`) must never be read as markup
+                console.print(f"  [yellow]{escape(problem['path'])}[/]: {escape(problem['message'])}", highlight=False)
     if not valid:
         raise typer.Exit(2)
 

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mlops.cli.context import CliContext
-from mlops.data import CheckFailure, UnknownDatasetError, ValidationReport, validate_file
+from mlops.data import CheckFailure, Example, UnknownDatasetError, ValidationReport, validate_file
 
 app = typer.Typer(help="Validate and profile data files locally.", no_args_is_help=True)
 console = Console()
@@ -72,9 +72,13 @@ def _table(title: str, failures: list[CheckFailure], color: str) -> Table:
     table.add_column("check", style=color, no_wrap=True)
     table.add_column("column", no_wrap=True)
     table.add_column("rows", justify="right")
-    table.add_column("examples (row: value)")
+    table.add_column("examples (row (line): value)")
     table.add_column("message")
     for failure in failures:
-        examples = ", ".join(f"{e.row}: {e.value!r}" for e in failure.examples) or "-"
+        examples = ", ".join(f"{_where(e)}: {e.value!r}" for e in failure.examples) or "-"
         table.add_row(failure.check, failure.column or "-", f"{failure.rows:,}", examples, failure.message)
     return table
+
+
+def _where(example: Example) -> str:
+    return f"{example.row} (line {example.line})" if example.line is not None else str(example.row)

@@ -14,8 +14,8 @@ from rich.table import Table
 from mlops import data_versions, names
 from mlops.adapters.s3 import ObjectStore
 from mlops.cli.aws import Aws, connect
+from mlops.cli.context import require_dataset
 from mlops.drift import DriftPolicy
-from mlops.errors import ConfigError, ConfigProblem
 from mlops.registry.data_versions import DataVersionRegistry
 
 console = Console()
@@ -23,12 +23,6 @@ console = Console()
 
 def _registry(aws: Aws) -> DataVersionRegistry:
     return DataVersionRegistry(aws.client("dynamodb"), names.registry_table(aws.config))
-
-
-def _known_dataset(aws: Aws, dataset: str) -> None:
-    if dataset not in aws.config.datasets:
-        known = ", ".join(sorted(aws.config.datasets))
-        raise ConfigError([ConfigProblem("--dataset", f"no dataset {dataset!r} in the config (known: {known})")])
 
 
 def push(
@@ -41,7 +35,7 @@ def push(
 ) -> None:
     """Upload data; with --wait, print the new version or the full error report (exit 1)."""
     aws = connect(ctx.obj)
-    _known_dataset(aws, dataset)
+    require_dataset(aws.config, dataset)
     bucket = names.data_bucket(aws.config, aws.account)
     upload = data_versions.push(aws.client("s3"), bucket, dataset, path)
     result: dict[str, Any] = {
@@ -99,7 +93,7 @@ def versions(
 ) -> None:
     """List a dataset's versions, oldest first."""
     aws = connect(ctx.obj)
-    _known_dataset(aws, dataset)
+    require_dataset(aws.config, dataset)
     records = _registry(aws).list(dataset)
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") | {"name": r.name} for r in records], indent=2))
@@ -174,7 +168,7 @@ def diff(
     registry, store = _registry(aws), ObjectStore(aws.client("s3"))
     version_a, version_b = data_versions.show(registry, store, a), data_versions.show(registry, store, b)
     dataset = version_a[0].dataset
-    _known_dataset(aws, dataset)
+    require_dataset(aws.config, dataset)
     policy = DriftPolicy.for_dataset(aws.config.drift, aws.config.datasets[dataset])
     result = data_versions.diff(version_a, version_b, policy)
     if as_json:

@@ -16,10 +16,11 @@ from rich.table import Table
 from mlops import names
 from mlops.adapters.s3 import ObjectStore
 from mlops.cli.aws import connect
+from mlops.cli.context import require_dataset
 from mlops.config import ProjectConfig
 from mlops.drift import DriftPolicy, DriftReport, check_profile, sources
 from mlops.drift.report_html import render
-from mlops.errors import ConfigError, ConfigProblem
+from mlops.errors import ConfigProblem, UsageError
 from mlops.registry.data_versions import DataVersionRegistry
 
 app = typer.Typer(help="Drift checks against a data version's statistics profile.", no_args_is_help=True)
@@ -28,8 +29,8 @@ console = Console()
 STATUS_STYLE = {"drifted": "red", "missing": "red", "ok": "green", "insufficient_data": "yellow", "skipped": "dim"}
 
 
-def _usage(option: str, message: str) -> ConfigError:
-    return ConfigError([ConfigProblem(option, message)])
+def _usage(option: str, message: str) -> UsageError:
+    return UsageError([ConfigProblem(option, message)])
 
 
 @app.command("check")
@@ -54,9 +55,7 @@ def check(
     if current is not None and not current.is_file():
         raise _usage("--current", f"{current} is not a file")
     config = ctx.obj.load_config()
-    if dataset not in config.datasets:
-        known = ", ".join(sorted(config.datasets))
-        raise _usage("--dataset", f"no dataset {dataset!r} in the config (known: {known})")
+    require_dataset(config, dataset)
     offline = current is not None and baseline is not None and sources.is_profile_file(baseline)
     registry, store = (None, None) if offline else _remote(ctx, config)
 

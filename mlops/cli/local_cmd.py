@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mlops import local
@@ -76,11 +77,16 @@ def status(
 
 
 @app.command("down")
-def down() -> None:
+def down(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
     """Stop the local cloud and forget its state (safe when nothing runs)."""
     result = local.down()
+    if as_json:
+        typer.echo(_json({"stopped": result.stopped, "pid": result.pid, "message": result.message}))
+        return
     mark = "[green]✔[/]" if result.stopped else "[dim]○[/]"
-    console.print(f"{mark} {result.message}", highlight=False)
+    console.print(f"{mark} {escape(result.message)}", highlight=False)
 
 
 def _status_document(current: LocalCloudStatus) -> dict[str, Any]:
@@ -98,17 +104,17 @@ def _print_resources(state: LocalCloudState) -> None:
         for index, resource in enumerate(stack.resources):
             physical = resource.physical_id or "[dim]- (not emulated by moto)[/]"
             table.add_row(
-                stack.name if index == 0 else "",
-                resource.type,
-                resource.logical_id,
-                physical,
+                escape(stack.name) if index == 0 else "",
+                escape(resource.type),
+                escape(resource.logical_id),
+                escape(resource.physical_id) if resource.physical_id else physical,
                 end_section=index == len(stack.resources) - 1,
             )
     console.print(table)
     for stack in state.stacks:
         for key, value in stack.outputs.items():
             if not key.startswith("ExportsOutput"):
-                console.print(f"  {stack.name}.{key} = {value}", highlight=False)
+                console.print(f"  {escape(f'{stack.name}.{key} = {value}')}", highlight=False)
 
 
 def _json(document: dict[str, Any]) -> str:

@@ -11,10 +11,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from mlops.cli import config_cmd, data_cmd, data_remote, drift_cmd, local_cmd, pipeline_cmd
 from mlops.cli.context import CliContext, local_requested
-from mlops.errors import ConfigError, MlopsError
+from mlops.errors import ConfigError, MlopsError, UsageError
 
 app = typer.Typer(
     name="mlops",
@@ -49,13 +50,16 @@ def root(
 
 
 def _report(exc: MlopsError) -> None:
-    if isinstance(exc, ConfigError):
-        where = f" in {exc.source}" if exc.source else ""
-        err_console.print(f"[bold red]invalid config{where}[/]: {len(exc.problems)} problem(s)")
+    if isinstance(exc, ConfigError | UsageError):
+        if isinstance(exc, UsageError):
+            headline = "invalid arguments"
+        else:
+            headline = "invalid config" + (f" in {escape(exc.source)}" if exc.source else "")
+        err_console.print(f"[bold red]{headline}[/]: {len(exc.problems)} problem(s)")
         for problem in exc.problems:
-            err_console.print(f"  [yellow]{problem.path}[/]: {problem.message}", highlight=False)
+            err_console.print(f"  [yellow]{escape(problem.path)}[/]: {escape(problem.message)}", highlight=False)
     else:
-        err_console.print(f"[bold red]error[/]: {exc}", highlight=False)
+        err_console.print(f"[bold red]error[/]: {escape(str(exc))}", highlight=False)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from mlops.data.profile import (
     MAX_CATEGORIES,
     QUANTILES,
     CategoricalProfile,
+    DatasetProfile,
     DatetimeProfile,
     Frequency,
     Histogram,
@@ -388,3 +389,15 @@ def merge_column(
         raise ProfileMismatchError(f"cannot merge a {left.kind} profile with a {right.kind} profile")
     merged.merge(other)  # type: ignore[arg-type]
     return merged.to_model()
+
+
+def merge_profiles(first: DatasetProfile, second: DatasetProfile) -> DatasetProfile:
+    """The profile of both files' rows together; columns keep the first profile's order."""
+    if second.schema_hash != first.schema_hash:
+        raise ProfileMismatchError(f"schema hashes differ: {first.schema_hash} != {second.schema_hash}")
+    if set(second.columns) != set(first.columns):
+        raise ProfileMismatchError("the profiles have different columns")
+    columns = {name: merge_column(profile, second.columns[name]) for name, profile in first.columns.items()}
+    return DatasetProfile(
+        schema_hash=first.schema_hash, files=first.files + second.files, rows=first.rows + second.rows, columns=columns
+    )

@@ -17,7 +17,7 @@ from mlops.data.accumulators import CategoricalAccumulator, DatetimeAccumulator,
 from mlops.data.coerce import Coerced, coerce
 from mlops.data.profile import CategoricalProfile, DatetimeProfile, HistogramSource, NumericProfile
 from mlops.data.report import MAX_EXAMPLES, Check, CheckFailure, Example, clip
-from mlops.data.uniqueness import UniqueTracker, number_keys, text_keys
+from mlops.data.uniqueness import DuplicateGroups, UniqueTracker, number_keys, text_keys
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
@@ -151,6 +151,7 @@ class ColumnValidator:
         self.tallies = {check: Tally(check, spec.name) for check in names}
         self.nan_literals = Tally(Check.NAN_LITERAL, spec.name)
         self._unique = UniqueTracker() if spec.unique else None
+        self._duplicates = DuplicateGroups()
         # dictionary-encode text while chunks have few distinct values (decided per chunk from
         # the previous one; only the speed depends on it, never the outcome)
         self._encode_text = True
@@ -240,9 +241,14 @@ class ColumnValidator:
         else:
             assert typed.nanos is not None
             keys = number_keys(typed.nanos[index])
-        duplicate = np.zeros(len(raw), dtype=np.bool_)
-        duplicate[index] = self._unique.duplicates(keys)
-        self.tallies[Check.UNIQUE].add(duplicate, first_row, raw)
+        repeated, first = self._unique.duplicates(keys, first_row + index + 1)
+        if not repeated.any():
+            return
+        at = index[repeated]
+        self.tallies[Check.UNIQUE].count += int(at.size)
+        self._duplicates.add(
+            keys[repeated], first_row + at + 1, first[repeated], lambda i: _as_text(raw[int(at[i])].as_py())
+        )
 
     def _profile(self, typed: Coerced, text: _Text | None, valid: BoolArray) -> None:
         nulls = int(np.count_nonzero(typed.null))
@@ -278,7 +284,17 @@ class ColumnValidator:
         return self._categorical.to_model()
 
     def failures(self) -> list[CheckFailure]:
-        return [t.failure(self._message(t)) for t in self.tallies.values() if t.count]
+        found = []
+        for tally in self.tallies.values():
+            if not tally.count:
+                continue
+            failure = tally.failure(self._message(tally))
+            if tally.check == Check.UNIQUE:
+                failure = failure.model_copy(
+                    update={"examples": self._duplicates.examples(), "duplicates": self._duplicates.values()}
+                )
+            found.append(failure)
+        return found
 
     def warnings(self) -> list[CheckFailure]:
         tally = self.nan_literals
@@ -307,7 +323,10 @@ class ColumnValidator:
             case Check.REGEX:
                 return f"{n} value(s) do not fully match the pattern {spec.regex}"
             case Check.UNIQUE:
-                return f"{n} value(s) repeat the value of an earlier row; values must be unique"
+                return (
+                    f"{n} row(s) repeat the value of an earlier row; values must be unique (each duplicated "
+                    "value is listed with every row holding it, the first occurrence first)"
+                )
         return f"{n} value(s) fail {tally.check}"
 
 

@@ -20,6 +20,7 @@ import contextlib
 import csv
 import io
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -64,12 +65,25 @@ def read_header(stream: Peekable) -> list[str]:
         raise DataStructureError(StructureCode.EMPTY_FILE, "the file has no content (only blank lines)")
     if raw.strip(b" \t\r") == b"":
         raise DataStructureError(StructureCode.BLANK_HEADER, "the first line must be the header, it is blank")
+    sample = [raw[:200].decode("utf-8", "replace")]
     if end < 0 and raw.count(b'"') % 2:
-        raise DataStructureError(StructureCode.UNTERMINATED_QUOTE, "the header has an unterminated quote")
+        raise DataStructureError(
+            StructureCode.UNTERMINATED_QUOTE,
+            "the header (line 1) has an unterminated quote",
+            rows=[0],
+            lines=[1],
+            samples=sample,
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DataStructureError(StructureCode.UNDECODABLE, f"the header is not valid UTF-8 ({exc.reason})") from exc
+        raise DataStructureError(
+            StructureCode.UNDECODABLE,
+            f"the header (line 1) is not valid UTF-8 ({exc.reason} at byte {exc.start})",
+            rows=[0],
+            lines=[1],
+            samples=sample,
+        ) from exc
     stream.skip(len(head) if end < 0 else end + 1)
     return next(csv.reader(io.StringIO(text.removesuffix("\r"), newline="")))
 
@@ -89,12 +103,18 @@ class _InvalidRows:
 
 
 class _Feed:
-    """What pyarrow reads: the content after the header, then a newline and the sentinel."""
+    """What pyarrow reads: the content after the header, then a newline and the sentinel.
+
+    Single owner: pyarrow reads it from its own I/O thread, and after a parse error `drain`
+    reads on from ours while that thread may still be reading ahead. Neither the Peekable nor
+    the gzip decoder under it may be entered twice at once (interleaved zlib calls produce
+    wrong bytes and a bogus `corrupt_gzip`), so every read holds the lock."""
 
     def __init__(self, stream: Peekable, columns: int) -> None:
         self._stream = stream
         self._tail = b"\n" + b",".join([_SENTINEL] * columns) + b"\n"
         self._done = False
+        self._lock = threading.Lock()
         self.quotes = 0
 
     @property
@@ -105,14 +125,25 @@ class _Feed:
         return True
 
     def read(self, n: int = -1, /) -> bytes:
-        if self._done:
-            return b""
-        data = self._stream.read(n)
-        if data:
-            self.quotes += data.count(b'"')
-            return data
-        self._done = True
-        return self._tail
+        with self._lock:
+            if self._done:
+                return b""
+            try:
+                data = self._stream.read(n)
+            except BaseException:
+                self._done = True  # a failed stream is not read again, by anyone
+                raise
+            if data:
+                self.quotes += data.count(b'"')
+                return data
+            self._done = True
+            return self._tail
+
+    def close(self) -> None:
+        """Hand the stream back: waits for a read in flight; later reads get end of file, so
+        pyarrow's read-ahead can never touch the stream after `batches` returned."""
+        with self._lock:
+            self._done = True
 
     def drain(self) -> None:
         while self.read(1 << 20):
@@ -130,13 +161,19 @@ class CsvTable:
 
         Raises DataStructureError for ragged rows or an unterminated quote once the end of the
         file is reached (after the batches before it were yielded)."""
+        feed = _Feed(self._opened.stream, len(self.column_names))
+        try:
+            yield from self._parse(feed, positions)
+        finally:
+            feed.close()
+
+    def _parse(self, feed: _Feed, positions: list[int]) -> Iterator[pa.RecordBatch]:
         width = len(self.column_names)
         internal = [f"c{i}" for i in range(width)]
         probe = 0  # the first column also carries the sentinel
         include = [internal[p] for p in positions] + ([] if probe in positions else [internal[probe]])
         sentinel_at = include.index(internal[probe])
         invalid = _InvalidRows()
-        feed = _Feed(self._opened.stream, width)
         delivered = 0
         pending: pa.RecordBatch | None = None
         try:
@@ -166,14 +203,16 @@ class CsvTable:
             # e.g. a ragged row that is also not UTF-8 (pyarrow cannot hand it to the handler)
             look = self._second_look(width)
             if look.undecodable:
+                first = look.undecodable[0]
                 raise DataStructureError(
                     StructureCode.UNDECODABLE,
-                    f"row {look.undecodable[0]} is not valid UTF-8; save the file as UTF-8",
+                    f"row {first} (line {look.lines[first]}) is not valid UTF-8; save the file as UTF-8",
                     rows=look.undecodable,
+                    lines=[look.lines[r] for r in look.undecodable],
                     count=len(look.undecodable),
                 ) from exc
             if look.ragged:
-                raise _ragged(look.ragged, len(look.ragged), width, []) from exc
+                raise _ragged(look, len(look.ragged), width, []) from exc
             raise DataStructureError(StructureCode.PARSE_ERROR, f"the CSV cannot be parsed: {exc}") from exc
         if pending is None or pending.column(sentinel_at)[pending.num_rows - 1].as_py() != _SENTINEL:
             last = delivered + (pending.num_rows if pending is not None else 0) + invalid.count
@@ -187,51 +226,89 @@ class CsvTable:
         if pending.num_rows > 1:
             yield pending.slice(0, pending.num_rows - 1).select(range(len(positions)))
         if invalid.count:
-            raise _ragged(self._second_look(width).ragged, invalid.count, width, invalid.samples)
+            raise _ragged(self._second_look(width), invalid.count, width, invalid.samples)
 
-    def _second_look(self, width: int) -> _SecondLook:
-        """Row numbers that pyarrow does not give: ragged rows, and rows that are not UTF-8.
+    def _second_look(self, width: int, *, find: bool = True, wanted: frozenset[int] = frozenset()) -> _SecondLook:
+        """What pyarrow does not give: the rows that are ragged or not UTF-8 (with `find`), and
+        the physical line where each of those and each `wanted` row starts.
 
         Reads the file again with Python's csv module (slow; only once a problem is known) and
-        stops when it has found enough of both. One-shot streams cannot be read again."""
+        stops when it has found enough; with `wanted` row -1 it reads to the end and reports
+        the last record (the one an unterminated quote swallowed the rest of the file into).
+        One-shot streams cannot be read again: then nothing is found."""
         look = _SecondLook()
         if self._opened.reopen is None:
             return look
+        to_end = -1 in wanted
+        missing = set(wanted) - {-1}
         with self._opened.reopen() as stream, contextlib.suppress(csv.Error, DataStructureError):
             text = io.TextIOWrapper(
                 io.BufferedReader(_ReadableAdapter(stream)), encoding="utf-8-sig", errors="surrogateescape", newline=""
             )
             records = csv.reader(text)
             next(records, None)
-            row = 0
+            row, ended = 0, records.line_num
             for record in records:
+                starts, ended = ended + 1, records.line_num
                 if not record:
                     continue  # blank lines are not rows, for pyarrow neither
                 row += 1
-                if len(record) != width and len(look.ragged) < MAX_RECORDED_ROWS:
+                look.last = (row, starts)
+                if row in missing:
+                    look.lines[row] = starts
+                    missing.discard(row)
+                if find and len(record) != width and len(look.ragged) < MAX_RECORDED_ROWS:
                     look.ragged.append(row)
-                if len(look.undecodable) < MAX_RECORDED_ROWS and any(_UNDECODED.search(f) for f in record):
+                    look.lines[row] = starts
+                if find and len(look.undecodable) < MAX_RECORDED_ROWS and any(_UNDECODED.search(f) for f in record):
                     look.undecodable.append(row)
-                if len(look.ragged) == len(look.undecodable) == MAX_RECORDED_ROWS:
+                    look.lines[row] = starts
+                found_all = not find or len(look.ragged) == len(look.undecodable) == MAX_RECORDED_ROWS
+                if found_all and not missing and not to_end:
                     break
         return look
+
+    def locate(self, exc: DataStructureError) -> None:
+        """Add the physical line where each row of a structural error starts (a second read,
+        on the failure path only). An unterminated quote without a row gets the record that
+        swallowed the rest of the file."""
+        if exc.lines is not None:
+            return
+        if exc.code == StructureCode.UNTERMINATED_QUOTE and not exc.rows:
+            look = self._second_look(len(self.column_names), find=False, wanted=frozenset({-1}))
+            if look.last is not None:
+                exc.rows, exc.lines, exc.count = [look.last[0]], [look.last[1]], 1
+                exc.message += f"; the field opens in row {look.last[0]}, which starts on line {look.last[1]}"
+            return
+        if not exc.rows:
+            return
+        look = self._second_look(len(self.column_names), find=False, wanted=frozenset(exc.rows))
+        exc.lines = [look.lines.get(row) for row in exc.rows]
+        if exc.lines[0] is not None:
+            exc.message += f"; row {exc.rows[0]} starts on line {exc.lines[0]}"
 
 
 @dataclass
 class _SecondLook:
     ragged: list[int] = field(default_factory=list)
     undecodable: list[int] = field(default_factory=list)
+    #: physical line (1-based) where each row of interest starts
+    lines: dict[int, int] = field(default_factory=dict)
+    #: (row, line) of the last record read
+    last: tuple[int, int] | None = None
 
 
 _UNDECODED = re.compile("[\udc80-\udcff]")  # what errors="surrogateescape" makes of bad bytes
 
 
-def _ragged(rows: list[int], count: int, width: int, samples: list[str]) -> DataStructureError:
-    where = f" (first: row {rows[0]})" if rows else ""
+def _ragged(look: _SecondLook, count: int, width: int, samples: list[str]) -> DataStructureError:
+    rows = look.ragged
+    where = f" (first: row {rows[0]}, line {look.lines[rows[0]]})" if rows else ""
     return DataStructureError(
         StructureCode.RAGGED_ROWS,
         f"{count} row(s) do not have {width} fields like the header{where}",
         rows=rows,
+        lines=[look.lines[r] for r in rows] if rows else None,
         count=count,
         samples=samples,
     )

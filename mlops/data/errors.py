@@ -27,6 +27,10 @@ class StructureCode(StrEnum):
     CORRUPT_PARQUET = "corrupt_parquet"
     NOT_TABULAR = "not_tabular"
     DECOMPRESSION_LIMIT = "decompression_limit"
+    #: bytes of a format we do not read as a table (JSON, JSON Lines, gzip-wrapped Parquet)
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    #: the name says another format than the bytes (CSV under .parquet, gzip under .csv, ...)
+    NAME_MISMATCH = "name_mismatch"
 
 
 class DataStructureError(MlopsError):
@@ -41,6 +45,7 @@ class DataStructureError(MlopsError):
         message: str,
         *,
         rows: list[int] | None = None,
+        lines: list[int | None] | None = None,
         count: int = 0,
         samples: list[str] | None = None,
     ) -> None:
@@ -48,6 +53,8 @@ class DataStructureError(MlopsError):
         self.message = " ".join(message.split())  # one line, also when it quotes a library error
         #: 1-based data rows (header excluded) where the problem was seen, when known
         self.rows = rows
+        #: 1-based physical line where each of `rows` starts (None where not known)
+        self.lines: list[int | None] | None = list(lines) if lines is not None else None
         #: how many rows are affected; 0 when the problem is about the file as a whole
         self.count = count
         #: raw text of the affected rows, parallel to `rows` where both are known

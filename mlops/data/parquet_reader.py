@@ -25,6 +25,7 @@ class ParquetTable:
             metadata = self._file.metadata
             declared = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
             self.column_names: list[str] = list(self._file.schema_arrow.names)
+            self.column_types: list[pa.DataType] = list(self._file.schema_arrow.types)
         except _READ_ERRORS as exc:
             raise _corrupt(exc) from exc
         if declared > limit:

@@ -12,8 +12,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlops.data.errors import ProfileMismatchError
-
 PROFILE_FORMAT: Literal["mlops.profile/v1"] = "mlops.profile/v1"
 HISTOGRAM_BINS = 20
 QUANTILES: dict[str, float] = {"p1": 0.01, "p5": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95, "p99": 0.99}
@@ -98,16 +96,3 @@ class DatasetProfile(_Model):
     files: int
     rows: int
     columns: dict[str, ColumnProfile]
-
-    def merge(self, other: DatasetProfile) -> DatasetProfile:
-        """The profile of both files' rows together; columns keep this profile's order."""
-        if other.schema_hash != self.schema_hash:
-            raise ProfileMismatchError(f"schema hashes differ: {self.schema_hash} != {other.schema_hash}")
-        if set(other.columns) != set(self.columns):
-            raise ProfileMismatchError("the profiles have different columns")
-        from mlops.data.accumulators import merge_column
-
-        columns = {name: merge_column(profile, other.columns[name]) for name, profile in self.columns.items()}
-        return DatasetProfile(
-            schema_hash=self.schema_hash, files=self.files + other.files, rows=self.rows + other.rows, columns=columns
-        )

@@ -12,6 +12,8 @@ from mlops.data.profile import DatasetProfile
 
 MAX_EXAMPLES = 5
 MAX_EXAMPLE_CHARS = 120
+#: rows listed per duplicated value (its count is exact)
+MAX_DUPLICATE_ROWS = 20
 
 
 class Check(StrEnum):
@@ -32,6 +34,7 @@ class Check(StrEnum):
     ROW_COUNT = "row_count"
     NAN_LITERAL = "nan_literal"
     FORMAT_MISMATCH = "format_mismatch"
+    PARQUET_TYPE = "parquet_type"
     UNUSABLE_ALLOWED_VALUE = "unusable_allowed_value"
 
 
@@ -40,8 +43,22 @@ class _Model(BaseModel):
 
 
 class Example(_Model):
+    #: 1-based data row (the header is row 0; blank lines are not rows)
     row: int
     value: str
+    #: 1-based physical line where the row starts, where it differs from what the row number
+    #: says or cannot be told from it (structural errors); None for value checks
+    line: int | None = None
+
+
+class DuplicateValue(_Model):
+    """One value of a unique column that more than one row holds."""
+
+    value: str
+    #: the data rows holding it, in file order: the first occurrence first (at most 20)
+    rows: list[int]
+    #: how many rows hold it, the first occurrence included
+    count: int
 
 
 class CheckFailure(_Model):
@@ -52,6 +69,8 @@ class CheckFailure(_Model):
     rows: int
     examples: list[Example]
     message: str
+    #: `unique` only: the first duplicated values, each with every row that holds it
+    duplicates: list[DuplicateValue] | None = None
 
 
 class ValidationReport(_Model):
@@ -70,8 +89,11 @@ class ValidationReport(_Model):
                 "check": failure.check,
                 "column": failure.column,
                 "rows": failure.rows,
-                "examples": [{"row": e.row, "value": e.value} for e in failure.examples],
+                "examples": [{"row": e.row, "line": e.line, "value": e.value} for e in failure.examples],
                 "message": failure.message,
+                "duplicates": None
+                if failure.duplicates is None
+                else [d.model_dump(mode="json") for d in failure.duplicates],
             }
 
         return {
@@ -90,7 +112,10 @@ def clip(value: str) -> str:
 def structural_failure(exc: DataStructureError) -> CheckFailure:
     rows = exc.rows or []
     samples = exc.samples + [""] * (len(rows) - len(exc.samples))
-    examples = [Example(row=r, value=clip(s)) for r, s in zip(rows, samples, strict=False)][:MAX_EXAMPLES]
+    lines = (exc.lines or []) + [None] * (len(rows) - len(exc.lines or []))
+    examples = [Example(row=r, line=line, value=clip(s)) for r, line, s in zip(rows, lines, samples, strict=False)][
+        :MAX_EXAMPLES
+    ]
     return CheckFailure(
         check=f"structure.{exc.code}", column=None, rows=exc.count, examples=examples, message=exc.message
     )

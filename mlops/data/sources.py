@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal, Protocol
+
+import numpy as np
 
 from mlops.data.errors import DataStructureError, StructureCode
 
@@ -40,12 +43,19 @@ _BINARY_SIGNATURES: dict[bytes, str] = {
 }
 
 
+class ConcurrentReadError(RuntimeError):
+    """A programming error: a single-owner stream was read from two threads at once."""
+
+
 class Readable(Protocol):
     def read(self, n: int = -1, /) -> bytes: ...
 
 
 class GzipReader:
-    """Decompresses gzip (multi-member) from `raw`, raising once output exceeds `limit` bytes."""
+    """Decompresses gzip (multi-member) from `raw`, raising once output exceeds `limit` bytes.
+
+    Not thread-safe, and says so: a zlib stream fed from two threads at once hands out wrong
+    bytes (or fails its checksum), so a second concurrent `read` raises instead of racing."""
 
     def __init__(self, raw: Readable, *, limit: int) -> None:
         self._raw = raw
@@ -54,6 +64,7 @@ class GzipReader:
         self._pending = b""
         self._between_members = False
         self._done = False
+        self._in_use = threading.Lock()
         self.produced = 0
 
     def _fail(self, message: str) -> DataStructureError:
@@ -72,6 +83,14 @@ class GzipReader:
         return b""  # end of input inside a member: drain what zlib holds, then judge
 
     def read(self, n: int = -1, /) -> bytes:
+        if not self._in_use.acquire(blocking=False):
+            raise ConcurrentReadError("two threads read one gzip stream at once; the stream needs a single owner")
+        try:
+            return self._read(n)
+        finally:
+            self._in_use.release()
+
+    def _read(self, n: int) -> bytes:
         want = n if n >= 0 else 1 << 62
         out = bytearray()
         while len(out) < want and not self._done:
@@ -164,8 +183,33 @@ def _sniff_content(head: bytes) -> None:
     for signature, what in _BINARY_SIGNATURES.items():
         if head.startswith(signature):
             raise DataStructureError(StructureCode.NOT_TABULAR, f"the file is {what}, not a table")
-    if b"\x00" in head:
-        raise DataStructureError(StructureCode.NOT_TABULAR, "the file contains NUL bytes: it is binary, not text")
+    if (at := head.find(b"\x00")) >= 0:
+        line, row = locate_offset(head, at)
+        where = "in the header (line 1)" if row == 0 else f"in row {row} (line {line})"
+        raise DataStructureError(
+            StructureCode.NOT_TABULAR,
+            f"the file contains a NUL byte {where}: it is binary, not text",
+            rows=[row],
+            lines=[line],
+            samples=[head[head.rfind(b"\n", 0, at) + 1 : at + 40].decode("utf-8", "replace")],
+        )
+
+
+def locate_offset(buffer: bytes, offset: int) -> tuple[int, int]:
+    """(physical line, data row) of the byte at `offset` of a CSV's start: lines count every line
+    break; rows count records (breaks outside double quotes), blank ones not, the header row 0."""
+    data = np.frombuffer(buffer, dtype=np.uint8, count=offset)
+    line = int(np.count_nonzero(data == ord("\n"))) + 1
+    quoted = (np.cumsum(data == ord('"'), dtype=np.int64) & 1).astype(np.bool_)
+    breaks = np.flatnonzero((data == ord("\n")) & ~quoted)
+    starts = np.concatenate([[0], breaks + 1])
+    lengths = np.append(breaks, offset) - starts  # the last record is the one holding the byte
+    ends_cr = np.zeros(starts.size, dtype=np.bool_)
+    if offset:
+        ends_cr[:-1] = data[np.maximum(breaks - 1, 0)] == ord("\r")
+    blank = (lengths == 0) | ((lengths == 1) & ends_cr)
+    blank[-1] = False
+    return line, int(np.count_nonzero(~blank[:-1]))
 
 
 def _content_stream(raw: Readable, limit: int) -> tuple[Peekable, bool]:

@@ -1,19 +1,26 @@
-"""Uniqueness across a whole file in bounded memory: 8 bytes per distinct value seen.
+"""Uniqueness across a whole file in bounded memory: 16 bytes per distinct value seen.
 
 Every value is reduced to a 64-bit key: numbers, booleans and datetimes exactly (their bits),
-text through a vectorised multilinear hash. Keys already seen are kept in one sorted array;
-each chunk is checked against it with a binary search and merged into it (a merge of two
-sorted runs). A row fails `unique` when its value appeared in any earlier row.
+text through a vectorised multilinear hash. Keys already seen are kept in sorted runs, each
+with the data row where the key first occurred (so a report can name both rows of a
+duplicate, not only the later one); each chunk is checked against them with a binary search
+and merged in. A row fails `unique` when its value appeared in any earlier row.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from mlops.data.report import MAX_DUPLICATE_ROWS, MAX_EXAMPLES, DuplicateValue, Example, clip
+
 KeyArray = npt.NDArray[np.uint64]
 BoolArray = npt.NDArray[np.bool_]
+RowArray = npt.NDArray[np.int64]
 
 _TABLE_BITS = 12
 _SLICE_BYTES = 1 << 20
@@ -83,41 +90,96 @@ def number_keys(values: npt.NDArray[np.float64] | npt.NDArray[np.int64]) -> KeyA
 
 class UniqueTracker:
     """Keys seen so far, as sorted runs merged like a log-structured merge tree: a key is merged
-    O(log n) times over the whole file, and each lookup binary-searches O(log n) runs."""
+    O(log n) times over the whole file, and each lookup binary-searches O(log n) runs. Each run
+    carries, per key, the row of its first occurrence."""
 
     def __init__(self) -> None:
-        self._runs: list[KeyArray] = []
+        self._runs: list[tuple[KeyArray, RowArray]] = []
 
-    def _known(self, ordered: KeyArray) -> BoolArray:
+    def _known(self, ordered: KeyArray) -> tuple[BoolArray, RowArray]:
         known = np.zeros(ordered.size, dtype=np.bool_)
-        for run in self._runs:
-            at = np.minimum(np.searchsorted(run, ordered), run.size - 1)
-            known |= run[at] == ordered
-        return known
+        first = np.zeros(ordered.size, dtype=np.int64)
+        for keys, rows in self._runs:
+            at = np.minimum(np.searchsorted(keys, ordered), keys.size - 1)
+            hit = keys[at] == ordered
+            first = np.where(hit, rows[at], first)
+            known |= hit
+        return known, first
 
-    def _remember(self, ordered: KeyArray) -> None:
-        run = ordered
-        while self._runs and self._runs[-1].size <= 2 * run.size:
+    def _remember(self, ordered: KeyArray, rows: RowArray) -> None:
+        run_keys, run_rows = ordered, rows
+        while self._runs and self._runs[-1][0].size <= 2 * run_keys.size:
             # two sorted runs: the stable sort merges them in linear time
-            run = np.sort(np.concatenate([self._runs.pop(), run]), kind="stable")
-        self._runs.append(run)
+            older_keys, older_rows = self._runs.pop()
+            keys = np.concatenate([older_keys, run_keys])
+            order = np.argsort(keys, kind="stable")
+            run_keys, run_rows = keys[order], np.concatenate([older_rows, run_rows])[order]
+        self._runs.append((run_keys, run_rows))
 
-    def duplicates(self, keys: KeyArray) -> BoolArray:
-        """Which of `keys` (in row order) repeat a key of an earlier row; then remember them."""
+    def duplicates(self, keys: KeyArray, rows: RowArray) -> tuple[BoolArray, RowArray]:
+        """Which of `keys` (in row order, at data rows `rows`) repeat a key of an earlier row,
+        and for each key the row where it first occurred; then remember them."""
         if keys.size == 0:
-            return np.zeros(0, dtype=np.bool_)
+            return np.zeros(0, dtype=np.bool_), np.zeros(0, dtype=np.int64)
         order = np.argsort(keys)
         ordered = keys[order]
         starts_group = np.ones(keys.size, dtype=np.bool_)
         starts_group[1:] = ordered[1:] != ordered[:-1]
         group = np.cumsum(starts_group) - 1
         starts = np.flatnonzero(starts_group)
-        first_row = np.minimum.reduceat(order, starts)
+        first_index = np.minimum.reduceat(order, starts)
         distinct = ordered[starts]
-        known = self._known(distinct)
+        known, known_first = self._known(distinct)
+        group_first = np.where(known, known_first, rows[first_index])
         duplicate = np.empty(keys.size, dtype=np.bool_)
-        duplicate[order] = (order != first_row[group]) | known[group]
-        fresh = distinct[~known]
-        if fresh.size:
-            self._remember(fresh)
-        return duplicate
+        duplicate[order] = (order != first_index[group]) | known[group]
+        first = np.empty(keys.size, dtype=np.int64)
+        first[order] = group_first[group]
+        fresh = ~known
+        if fresh.any():
+            self._remember(distinct[fresh], rows[first_index[fresh]])
+        return duplicate, first
+
+
+@dataclass
+class _Group:
+    value: str
+    rows: list[int]
+    count: int
+
+
+@dataclass
+class DuplicateGroups:
+    """The first `max_values` duplicated values of a column, each with the rows holding it (the
+    first occurrence first) and an exact count of them."""
+
+    max_values: int = MAX_EXAMPLES
+    max_rows: int = MAX_DUPLICATE_ROWS
+    _groups: dict[int, _Group] = field(default_factory=dict)
+
+    def add(self, keys: KeyArray, rows: RowArray, first: RowArray, value_at: Callable[[int], str]) -> None:
+        """Duplicate rows of one chunk, in row order: their keys, data rows, the row of each
+        key's first occurrence, and the text of the i-th one's value (asked for few i only)."""
+        if keys.size == 0:
+            return
+        if len(self._groups) < self.max_values:
+            _, at = np.unique(keys, return_index=True)
+            for position in np.sort(at):
+                key = int(keys[position])
+                if len(self._groups) >= self.max_values:
+                    break
+                if key not in self._groups:
+                    self._groups[key] = _Group(clip(value_at(int(position))), [int(first[position])], 1)
+        for key, group in self._groups.items():
+            mine = rows[keys == np.uint64(key)]
+            group.count += int(mine.size)
+            room = self.max_rows - len(group.rows)
+            group.rows += [int(r) for r in mine[:room]]
+
+    def values(self) -> list[DuplicateValue]:
+        return [DuplicateValue(value=g.value, rows=g.rows, count=g.count) for g in self._groups.values()]
+
+    def examples(self) -> list[Example]:
+        """Rows holding the first duplicated values, group by group: the first occurrence too."""
+        shown = [Example(row=row, value=g.value) for g in self._groups.values() for row in g.rows]
+        return shown[:MAX_EXAMPLES]

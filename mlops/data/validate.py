@@ -23,6 +23,7 @@ from mlops.data.accumulators import declared_edges
 from mlops.data.checks import ColumnRules, ColumnValidator, compile_allowed
 from mlops.data.csv_reader import DEFAULT_BLOCK_BYTES, CsvTable
 from mlops.data.errors import DataStructureError, StructureCode
+from mlops.data.formats import check_format, parquet_type_failures
 from mlops.data.hashing import schema_hash
 from mlops.data.parquet_reader import ParquetTable
 from mlops.data.profile import DatasetProfile, HistogramSource, NumericProfile
@@ -107,10 +108,16 @@ def resolve_columns(names: list[str], dataset: DatasetConfig, *, is_csv: bool) -
                 _file_level(Check.UNEXPECTED_COLUMN, name, f"column {name!r} is not declared in the schema")
             )
     present = [n for n in declared if n in layout.positions]
-    if [layout.positions[n] for n in present] != sorted(layout.positions[n] for n in present):
+    in_file_order = sorted(present, key=lambda n: layout.positions[n])
+    if in_file_order != present:
+        # the warning names the first declared column found out of its place
+        moved = next(d for d, f in zip(present, in_file_order, strict=True) if d != f)
         layout.warnings.append(
             _file_level(
-                Check.COLUMN_ORDER, None, "the columns are in a different order than declared (checked by name)"
+                Check.COLUMN_ORDER,
+                moved,
+                f"the columns are in a different order than declared (first out of place: {moved!r}, "
+                f"column {layout.positions[moved] + 1} of the file); they are checked by name",
             )
         )
     return layout
@@ -143,6 +150,7 @@ def validate_file(
     progress = _Progress()
     try:
         with open_file(source, limit=max_uncompressed_bytes) as opened:
+            check_format(opened, file_name, dataset)
             if opened.kind == "csv":
                 csv_table = CsvTable(opened, block_bytes=block_bytes)
                 names = csv_table.column_names
@@ -153,11 +161,18 @@ def validate_file(
                 parquet_table = ParquetTable(opened, limit=max_uncompressed_bytes)
                 layout = resolve_columns(parquet_table.column_names, dataset, is_csv=False)
                 present = [r for r in rules if r.spec.name in layout.positions]
+                stored = {r.spec.name: parquet_table.column_types[layout.positions[r.spec.name]] for r in present}
+                layout.errors += parquet_type_failures([r.spec for r in present], stored)
                 batches = parquet_table.batches(
                     [layout.positions[r.spec.name] for r in present], rows_per_batch=chunk_rows
                 )
             validators = [ColumnValidator(r) for r in present]
-            _run(batches, validators, chunk_rows, progress)
+            try:
+                _run(batches, validators, chunk_rows, progress)
+            except DataStructureError as exc:
+                if opened.kind == "csv":
+                    csv_table.locate(exc)
+                raise
             if progress.rows == 0 and dataset.row_count.min > 0:
                 raise DataStructureError(StructureCode.HEADER_ONLY, "the file has a header but no data rows")
             expected = DatasetFormat.PARQUET if opened.kind == "parquet" else DatasetFormat.CSV

@@ -13,16 +13,21 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from mlops.ingest.models import VERSIONS
+from mlops.layout import manifest_key
 
-FORMAT_VERSION = 1
+#: 2: objects carry `content_key`, the immutable content-addressed copy that training reads
+FORMAT_VERSION = 2
 
 
 class ManifestObject(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+    #: provenance: the upload's key and S3 version, as the user sent it
     key: str
     version_id: str | None
+    #: what readers read: `objects/<dataset>/<sha256><suffix>`, written once, never overwritten
+    #: (absent only in format-1 manifests, written before content addressing)
+    content_key: str | None = None
     sha256: str
     bytes: int
     rows: int
@@ -56,5 +61,4 @@ def content_version_id(object_hashes: Iterable[str], schema_hash: str) -> str:
     return digest.hexdigest()
 
 
-def manifest_key(dataset: str, version_id: str) -> str:
-    return f"{VERSIONS}{dataset}/{version_id}.json"
+__all__ = ["Manifest", "ManifestObject", "content_version_id", "manifest_key"]

@@ -8,12 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-INCOMING = "incoming/"
-QUARANTINE = "quarantine/"
-VERSIONS = "versions/"
-REPORTS = "reports/"
-COMMIT_MARKER = "_COMMIT"
-SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+from mlops.layout import COMMIT_MARKER, INCOMING, QUARANTINE, REPORTS, SUPPORTED_SUFFIXES, VERSIONS
+
+__all__ = ["COMMIT_MARKER", "INCOMING", "QUARANTINE", "REPORTS", "SUPPORTED_SUFFIXES", "VERSIONS"]
 
 
 class _Model(BaseModel):

@@ -6,6 +6,10 @@ Layout of uploads:
   incoming/<dataset>/<batch>/_COMMIT                     data version when its _COMMIT marker lands
 Parts of a batch are ignored until the marker arrives, so a half-uploaded batch is never
 validated. The marker's own content is irrelevant.
+
+Names are not judged here: the validate step reads every planned object and decides by its
+bytes, then checks that the name agrees (mlops.data.formats), exactly as `mlops data validate`
+does, so both paths give one verdict for one file.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from mlops.config import ProjectConfig
 from mlops.ingest.models import (
     COMMIT_MARKER,
     INCOMING,
-    SUPPORTED_SUFFIXES,
     ObjectCreatedEvent,
     Plan,
     S3ObjectRef,
@@ -26,10 +29,6 @@ from mlops.ingest.models import (
 
 #: lists the latest version of every object under a prefix
 Lister = Callable[[str, str], Sequence[S3ObjectRef]]
-
-
-def supported(key: str) -> bool:
-    return key.lower().endswith(SUPPORTED_SUFFIXES)
 
 
 def _problem(check: str, message: str, key: str | None = None) -> dict[str, str | None]:
@@ -59,14 +58,6 @@ def plan(event: ObjectCreatedEvent, config: ProjectConfig, list_latest: Lister) 
         if dataset not in config.datasets:
             known = ", ".join(sorted(config.datasets))
             problems.append(_problem("dataset.unknown", f"no dataset {dataset!r} is declared (known: {known})"))
-        elif not supported(event.key):
-            problems.append(
-                _problem(
-                    "file.unsupported_type",
-                    f"{parts[1]} is not one of {', '.join(SUPPORTED_SUFFIXES)}",
-                    event.key,
-                )
-            )
         return Plan(mode="single", items=[the_object], problems=problems, **common)
     if len(parts) != 3 or parts[2] != COMMIT_MARKER:
         return Plan(mode="skip", reason=f"{event.key} is part of a batch; waiting for its {COMMIT_MARKER} marker")
@@ -79,13 +70,4 @@ def plan(event: ObjectCreatedEvent, config: ProjectConfig, list_latest: Lister) 
         problems.append(_problem("dataset.unknown", f"no dataset {dataset!r} is declared (known: {known})"))
     if not listed:
         problems.append(_problem("batch.empty", f"{prefix} holds no data files next to its {COMMIT_MARKER} marker"))
-    for obj in listed:
-        if not supported(obj.key):
-            problems.append(
-                _problem(
-                    "file.unsupported_type",
-                    f"{obj.key} is not one of {', '.join(SUPPORTED_SUFFIXES)}",
-                    obj.key,
-                )
-            )
     return Plan(mode="batch", items=sorted(listed, key=lambda o: o.key), problems=problems, **common)

@@ -6,7 +6,7 @@ import functools
 from typing import TYPE_CHECKING
 
 import boto3
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mlops import runtime
 from mlops.adapters.events import DomainEventPublisher
@@ -14,13 +14,16 @@ from mlops.adapters.s3 import ObjectStore
 from mlops.registry.data_versions import DataVersionRegistry
 
 if TYPE_CHECKING:
-    from mlops.ingest.steps import Concluder
+    from mlops.ingest.conclusion import Concluder
 
 
-class IngestSettings(BaseModel):
-    registry_table: str = ""
-    event_bus: str = ""
-    event_source: str = ""
+class ConcludeSettings(BaseModel):
+    """The conclude function's environment; all required (a missing one fails at the first call
+    with its name, not later with an empty table or bus name)."""
+
+    registry_table: str = Field(min_length=1)
+    event_bus: str = Field(min_length=1)
+    event_source: str = Field(min_length=1)
 
 
 @functools.cache
@@ -31,9 +34,9 @@ def object_store() -> ObjectStore:
 @functools.cache
 def concluder() -> Concluder:
     # Imported here so the plan function, which never validates, loads without pandas.
-    from mlops.ingest.steps import Concluder
+    from mlops.ingest.conclusion import Concluder
 
-    settings = runtime.settings(IngestSettings)
+    settings = runtime.settings(ConcludeSettings)
     return Concluder(
         runtime.packaged_config(),
         object_store(),

@@ -18,8 +18,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +37,12 @@ _NOISE = re.compile(
     r"^(npm warn|\(node:\d+\) Warning|\(Use `node --trace-warnings|versions published after|will require node|"
     r"To continue receiving|and security updates|More information can be found|\s*$)"
 )
+
+
+def app_command(python: str | None = None) -> str:
+    """The CDK app run by the interpreter running `mlops` itself: cdk.json's `.venv/bin/python`
+    serves `npx cdk ...` from a checkout, but `mlops` may live in any environment."""
+    return f"{shlex.quote(python or sys.executable)} app.py"
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,18 @@ class CdkCli:
     def synth(self, assembly: Path, *, config_path: str, environment: str, timeout: float = 600) -> float:
         return self._run(
             "synth",
-            ["synth", "--quiet", "--output", str(assembly), "-c", f"env={environment}", "-c", f"config={config_path}"],
+            [
+                "synth",
+                "--app",
+                app_command(),
+                "--quiet",
+                "--output",
+                str(assembly),
+                "-c",
+                f"env={environment}",
+                "-c",
+                f"config={config_path}",
+            ],
             timeout=timeout,
         )
 

@@ -17,7 +17,9 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
-from mlops.errors import ConfigError, ConfigProblem, MlopsError
+from mlops import hyperparameters as script_hyperparameters
+from mlops.errors import ConfigProblem, MlopsError, UsageError
+from mlops.hyperparameters import HyperparameterValue
 from mlops.pipeline.records import RunRecord, RunRecords
 
 StepStatus = Literal["running", "succeeded", "failed", "caught"]
@@ -105,33 +107,56 @@ def timeline(events: Iterable[Mapping[str, Any]]) -> list[StepView]:
     return views
 
 
-def parse_overrides(items: Sequence[str]) -> dict[str, str | int | float | bool]:
-    """`--set key=value` items: ints, floats and true/false keep their type, the rest is text."""
+def parse_overrides(items: Sequence[str]) -> dict[str, HyperparameterValue]:
+    """`--set key=value` items, checked against the training script's declaration and converted
+    to its types (`num_round=300` -> 300). UsageError naming every bad item: malformed, unknown
+    key, bad value, out of range, or a key the pipeline sets."""
     problems: list[ConfigProblem] = []
-    parsed: dict[str, str | int | float | bool] = {}
+    raw: dict[str, str] = {}
+    item_of: dict[str, str] = {}
     for item in items:
-        key, sep, raw = item.partition("=")
+        key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
             problems.append(ConfigProblem(f"--set {item}", "expected key=value"))
             continue
-        if key.startswith("sagemaker_"):
-            problems.append(ConfigProblem(f"--set {item}", "sagemaker_* hyperparameters are set by the pipeline"))
-            continue
-        value: str | int | float | bool = raw
-        if raw.lower() in {"true", "false"}:
-            value = raw.lower() == "true"
-        else:
-            for kind in (int, float):
-                try:
-                    value = kind(raw)
-                    break
-                except ValueError:
-                    continue
-        parsed[key] = value
+        raw[key], item_of[key] = value, item
+    problems += script_hyperparameters.problems(raw, lambda key: f"--set {item_of[key]}")
     if problems:
-        raise ConfigError(problems, source="command line")
-    return parsed
+        raise UsageError(problems)
+    return script_hyperparameters.typed(raw)
+
+
+#: StartExecution's name rules, exactly: 1-80 characters; no whitespace, brackets < > { } [ ],
+#: wildcards ? *, special characters " # % \ ^ | ~ ` $ & , ; : /, control characters
+#: (U+0000-001F, U+007F-009F, U+FFFE-FFFF), surrogates (U+D800-DFFF) or U+10FFFF.
+#: (CloudWatch logging wants only 0-9, A-Z, a-z, - and _, but that is advice, not a rule.)
+NAME_LIMIT = 80
+_NAME_FORBIDDEN = frozenset('<>{}[]?*"#%\\^|~`$&,;:/')
+
+
+def _forbidden_in_name(char: str) -> bool:
+    code = ord(char)
+    return (
+        char.isspace()
+        or char in _NAME_FORBIDDEN
+        or code <= 0x1F
+        or 0x7F <= code <= 0x9F
+        or 0xD800 <= code <= 0xDFFF
+        or code in {0xFFFE, 0xFFFF, 0x10FFFF}
+    )
+
+
+def execution_name_problems(name: str) -> list[ConfigProblem]:
+    """Why Step Functions would refuse `name` as an execution name (empty when it would not)."""
+    problems: list[ConfigProblem] = []
+    if not 1 <= len(name) <= NAME_LIMIT:
+        problems.append(ConfigProblem("--name", f"must be 1-{NAME_LIMIT} characters, got {len(name)}"))
+    bad = sorted({c for c in name if _forbidden_in_name(c)})
+    if bad:
+        shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in bad)
+        problems.append(ConfigProblem("--name", f"Step Functions does not allow {shown} in an execution name"))
+    return problems
 
 
 def execution_name(dataset: str, *, now: datetime | None = None) -> str:
@@ -159,11 +184,74 @@ class RunResult(BaseModel):
     record: RunRecord | None = None
 
 
+class RunningRun(BaseModel):
+    """An execution that is still running (it has no run record yet): what was requested."""
+
+    model_config = ConfigDict(frozen=True)
+
+    execution_arn: str
+    execution_name: str
+    dataset: str
+    outcome: Literal["running"] = "running"
+    started_at: datetime
+    data_version: str | None = None
+    hyperparameters: dict[str, str] = {}
+
+
 class Executions:
     def __init__(self, sfn: Any, records: RunRecords, state_machine_arn: str) -> None:
         self._sfn = sfn
         self._records = records
         self.state_machine_arn = state_machine_arn
+
+    def ensure_deployed(self) -> None:
+        """PipelineNotDeployedError unless the training state machine exists (a pre-flight check)."""
+        try:
+            self._sfn.describe_state_machine(stateMachineArn=self.state_machine_arn)
+        except ClientError as exc:
+            if exc.response["Error"].get("Code") == "StateMachineDoesNotExist":
+                raise PipelineNotDeployedError(
+                    f"no training state machine {self.state_machine_arn}: deploy the pipeline stack first"
+                ) from exc
+            raise
+
+    def running(self, dataset: str | None = None) -> list[RunningRun]:
+        """Running executions (of `dataset`, or all), newest first; none when not deployed."""
+        found: list[RunningRun] = []
+        kwargs: dict[str, Any] = {"stateMachineArn": self.state_machine_arn, "statusFilter": "RUNNING"}
+        while True:
+            try:
+                page = self._sfn.list_executions(**kwargs)
+            except ClientError as exc:
+                if exc.response["Error"].get("Code") == "StateMachineDoesNotExist":
+                    return []
+                raise
+            for summary in page.get("executions", []):
+                described = self.describe(summary["executionArn"])
+                try:
+                    request = json.loads(described.get("input") or "{}")
+                except ValueError:
+                    request = {}
+                if not isinstance(request, dict):
+                    request = {}
+                run_dataset = str(request.get("dataset") or "?")
+                if dataset is not None and run_dataset != dataset:
+                    continue
+                found.append(
+                    RunningRun(
+                        execution_arn=summary["executionArn"],
+                        execution_name=summary["name"],
+                        dataset=run_dataset,
+                        started_at=summary["startDate"],
+                        data_version=request.get("data_version"),
+                        hyperparameters={str(k): str(v) for k, v in (request.get("hyperparameters") or {}).items()},
+                    )
+                )
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        found.sort(key=lambda run: run.started_at, reverse=True)
+        return found
 
     def arn(self, execution: str) -> str:
         """An execution ARN from an ARN or a bare execution name."""
@@ -184,7 +272,7 @@ class Executions:
                     f"no training state machine {self.state_machine_arn}: deploy the pipeline stack first"
                 ) from exc
             if code == "ExecutionAlreadyExists":
-                raise ConfigError([ConfigProblem("--name", f"an execution named {name!r} already exists")]) from exc
+                raise UsageError([ConfigProblem("--name", f"an execution named {name!r} already exists")]) from exc
             raise
         return arn
 

@@ -13,7 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from mlops.adapters.s3 import ObjectStore
 from mlops.config import MetricDirection, QualityGateConfig
+from mlops.layout import split_s3_uri
 from mlops.pipeline.errors import MissingMetricError
 
 # Metrics go through JSON and float arithmetic; a value equal to its bound must not fail on the
@@ -91,3 +93,29 @@ def metrics_from_evaluation(document: Mapping[str, Any]) -> dict[str, float]:
             if isinstance(entry, Mapping) and isinstance(entry.get("value"), int | float):
                 flat[str(name)] = float(entry["value"])
     return flat
+
+
+# --------------------------------------------------------------------------------------------
+# The pipeline step
+
+
+class GateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    evaluation_uri: str
+    champion_metrics: dict[str, float] | None = None
+
+
+class GateResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    passed: bool
+    reason: str
+    metrics: dict[str, float]
+
+
+def run_gate(gate: QualityGateConfig, store: ObjectStore, request: GateRequest) -> GateResult:
+    bucket, key = split_s3_uri(request.evaluation_uri)
+    metrics = metrics_from_evaluation(store.get_json(bucket, key))
+    decision = decide(gate, metrics, request.champion_metrics)
+    return GateResult(passed=decision.passed, reason=decision.reason, metrics=metrics)

@@ -1,21 +1,22 @@
 """Run records: what every training execution did, whatever its outcome.
 
 The state machine's last Lambda step on every path (registered, rejected by the gate, failed)
-turns the execution's state into a `RunRecord` and stores it in the registry table:
-
-  pk = "RUN#<execution name>"   sk = "RUN"          the record (JSON in `record`)
-  gsi1pk = "RUNS#<dataset>"     gsi1sk = "<started at>#<execution name>"   runs of a dataset by time
+turns the execution's state into a `RunRecord` and stores it in the registry table (under
+`RUN#<execution name>`, listed by dataset and time through the runs index: mlops/registry/keys.py).
+A registered run also becomes the package of its run key (`RUNKEY#<dataset>` / `<run key>`, see
+resolve.run_key_of): identical reruns register nothing and are recorded `unchanged`.
 
 Failures are classified here into one clear error name and cause (the execution then fails
-with them): a SageMaker job's `FailureReason` instead of its whole Describe output, the
-`error_name` of our own typed errors instead of a Python class name, and `Mlops.<Step>Failed`
-for the interpreter's own `States.*` errors (a Fail state may not re-raise those).
+with them): a SageMaker job's `FailureReason` instead of its whole Describe output, our typed
+errors under the `Mlops.*` names the handler boundary raised them with (mlops/handler.py), and
+`Mlops.<Step>Failed` for the interpreter's own `States.*` errors (a Fail state may not re-raise
+those) and for anything a handler did not name.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -26,11 +27,12 @@ from mlops.errors import MlopsError
 from mlops.pipeline import cost as pricing
 from mlops.pipeline.cost import CostEstimate
 from mlops.pipeline.errors import UnknownInstanceTypeError
+from mlops.registry import keys
 
-Outcome = Literal["registered", "rejected", "failed"]
-RUN_PK = "RUN#"
-RUN_SK = "RUN"
-RUNS_INDEX = "gsi1"
+Outcome = Literal["registered", "rejected", "failed", "unchanged"]
+RUN_PK = keys.RUN_PREFIX
+RUN_SK = keys.RUN_SORT_KEY
+RUNS_INDEX = keys.RUNS_INDEX
 CAUSE_LIMIT = 4000
 
 #: the workflow's steps in order, with the state key each one adds
@@ -66,6 +68,16 @@ class GateSummary(BaseModel):
     reason: str | None = None
 
 
+class RegisteredRun(BaseModel):
+    """The model package a run key was registered as, and by which execution."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model_package_arn: str
+    execution_name: str
+    approval_status: str | None = None
+
+
 class RunRecord(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -97,33 +109,19 @@ class RunRecord(BaseModel):
     failed_step: str | None = None
     error: str | None = None
     cause: str | None = None
+    #: data version id + code version + hyperparameters, hashed (resolve.run_key)
+    run_key: str | None = None
+    #: an `unchanged` run: the execution that registered its model package
+    same_as_execution: str | None = None
 
 
 # --------------------------------------------------------------------------------------------
 # Failure classification
 
 
-def _subclasses(cls: type[MlopsError]) -> Iterator[type[MlopsError]]:
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)
-
-
-def known_error_names() -> dict[str, str]:
-    """Python class name (what Lambda reports as the error) -> our Step Functions error name."""
-    # the modules whose errors the pipeline's handlers raise
-    import mlops.data.errors
-    import mlops.pipeline.errors
-    import mlops.pipeline.resolve
-    import mlops.registry.data_versions
-    import mlops.registry.model_packages  # noqa: F401
-
-    names = {cls.__name__: cls.error_name for cls in _subclasses(MlopsError)}
-    names["ValidationError"] = "Mlops.InvalidRequest"  # pydantic: a malformed execution input
-    return names
-
-
 def failed_step(state: Mapping[str, Any]) -> str:
+    if (state.get("run") or {}).get("unchanged"):
+        return "RecordUnchanged"  # an unchanged run trains nothing: only its record step can fail
     for step, key in STEPS:
         if key not in state:
             return step
@@ -138,6 +136,10 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except (TypeError, ValueError):
         return None
+
+
+#: Step Functions' names for errors of the services a workflow calls (`SageMaker.<Exception>`, ...)
+SERVICE_ERROR_PREFIXES = frozenset({"SageMaker", "Lambda", "SNS", "DynamoDB", "S3"})
 
 
 def classify(failure: Mapping[str, Any], step: str) -> tuple[str, str]:
@@ -158,13 +160,13 @@ def classify(failure: Mapping[str, Any], step: str) -> tuple[str, str]:
     message = raw_cause
     if isinstance(detail, dict) and "errorMessage" in detail:
         message = str(detail["errorMessage"])
-    known = known_error_names()
-    if error in known:
-        return known[error], message[:CAUSE_LIMIT]
-    if error.startswith("States."):
-        kind = "TimedOut" if error == "States.Timeout" else "Failed"
-        return f"Mlops.{step}{kind}", f"{error}: {message}"[:CAUSE_LIMIT]
-    return error, message[:CAUSE_LIMIT]
+    if error.startswith("Mlops."):  # raised under its own name by the handler boundary (mlops.handler)
+        return error, message[:CAUSE_LIMIT]
+    if error.split(".", 1)[0] in SERVICE_ERROR_PREFIXES:  # a service integration's own error name
+        return error, message[:CAUSE_LIMIT]
+    # interpreter errors (States.*) and anything a handler did not name (a bug, an SDK error)
+    kind = "TimedOut" if error == "States.Timeout" else "Failed"
+    return f"Mlops.{step}{kind}", f"{error}: {message}"[:CAUSE_LIMIT]
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,6 +217,11 @@ def build_record(request: RecordRequest, training: TrainingConfig, *, now: datet
         seconds = failed_job.get("TrainingTimeInSeconds")
     estimate = _cost(training, billable, seconds)
     sequence = version.get("sequence")
+    existing = run.get("existing") or {}
+    if request.outcome == "unchanged":
+        registration = existing
+    # a run that failed before its data version was resolved records the version it asked for
+    requested = state.get("data_version")
     return RunRecord(
         execution_arn=request.execution_id,
         execution_name=request.execution_name,
@@ -222,7 +229,7 @@ def build_record(request: RecordRequest, training: TrainingConfig, *, now: datet
         outcome=request.outcome,
         started_at=request.started_at,
         finished_at=now or datetime.now(UTC),
-        data_version=f"v{sequence}" if sequence else None,
+        data_version=f"v{sequence}" if sequence else (str(requested) if requested else None),
         data_version_id=version.get("version_id"),
         code_version=request.code_version,
         hyperparameters={str(k): str(v) for k, v in (run.get("hyperparameters") or {}).items()},
@@ -243,6 +250,8 @@ def build_record(request: RecordRequest, training: TrainingConfig, *, now: datet
         failed_step=step,
         error=error,
         cause=cause,
+        run_key=run.get("run_key"),
+        same_as_execution=existing.get("execution_name") if request.outcome == "unchanged" else None,
     )
 
 
@@ -258,22 +267,46 @@ class RunRecords:
         self._table = table
 
     def put(self, record: RunRecord) -> None:
-        """Idempotent: a retried record step overwrites the same item."""
-        self._ddb.put_item(
-            TableName=self._table,
-            Item={
-                "pk": {"S": f"{RUN_PK}{record.execution_name}"},
-                "sk": {"S": RUN_SK},
-                "gsi1pk": {"S": f"RUNS#{record.dataset}"},
-                "gsi1sk": {"S": f"{record.started_at.isoformat()}#{record.execution_name}"},
-                "outcome": {"S": record.outcome},
-                "record": {"S": record.model_dump_json()},
-            },
+        """Idempotent: a retried record step overwrites the same items. A registered run also
+        becomes the package of its run key (the newest wins: a `--force` rerun replaces it)."""
+        item = {
+            keys.PARTITION_KEY: {"S": f"{RUN_PK}{record.execution_name}"},
+            keys.SORT_KEY: {"S": RUN_SK},
+            keys.RUNS_INDEX_PARTITION_KEY: {"S": keys.runs_pk(record.dataset)},
+            keys.RUNS_INDEX_SORT_KEY: {"S": keys.runs_sk(record.started_at.isoformat(), record.execution_name)},
+            "outcome": {"S": record.outcome},
+            "record": {"S": record.model_dump_json()},
+        }
+        if record.outcome != "registered" or not record.run_key or not record.model_package_arn:
+            self._ddb.put_item(TableName=self._table, Item=item)
+            return
+        registered = RegisteredRun(
+            model_package_arn=record.model_package_arn,
+            execution_name=record.execution_name,
+            approval_status=record.approval_status,
         )
+        key_item = {
+            keys.PARTITION_KEY: {"S": keys.run_key_pk(record.dataset)},
+            keys.SORT_KEY: {"S": record.run_key},
+            "registered": {"S": registered.model_dump_json()},
+        }
+        self._ddb.transact_write_items(
+            TransactItems=[{"Put": {"TableName": self._table, "Item": i}} for i in (item, key_item)]
+        )
+
+    def registered(self, dataset: str, run_key: str) -> RegisteredRun | None:
+        """The model package registered for `run_key` in `dataset`, if any."""
+        item = self._ddb.get_item(
+            TableName=self._table,
+            Key={keys.PARTITION_KEY: {"S": keys.run_key_pk(dataset)}, keys.SORT_KEY: {"S": run_key}},
+            ConsistentRead=True,
+        ).get("Item")
+        return RegisteredRun.model_validate_json(item["registered"]["S"]) if item else None
 
     def get(self, execution_name: str) -> RunRecord:
         item = self._ddb.get_item(
-            TableName=self._table, Key={"pk": {"S": f"{RUN_PK}{execution_name}"}, "sk": {"S": RUN_SK}}
+            TableName=self._table,
+            Key={keys.PARTITION_KEY: {"S": f"{RUN_PK}{execution_name}"}, keys.SORT_KEY: {"S": RUN_SK}},
         ).get("Item")
         if not item:
             raise RunNotFoundError(f"no run record for execution {execution_name!r}")
@@ -291,8 +324,8 @@ class RunRecords:
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": RUNS_INDEX,
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"RUNS#{dataset}"}},
+            "KeyConditionExpression": f"{keys.RUNS_INDEX_PARTITION_KEY} = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": keys.runs_pk(dataset)}},
             "ScanIndexForward": False,
         }
         while True:

@@ -1,38 +1,60 @@
 """Training pipeline step 1: which data, which hyperparameters, which job names.
 
-SageMaker channels read the *current* version of an S3 key and cannot pin an object version,
-so the step checks that every object of the data version is still the current version of its
-key and fails (rather than train on other bytes) when one was overwritten since.
+SageMaker channels read the *current* object under an S3 key and cannot pin an object version,
+so training reads each object's content-addressed copy (`objects/<dataset>/<sha256>...`,
+written once at acceptance and never overwritten): whatever happens under `incoming/` later, a
+data version trains on exactly the bytes that were validated. Manifests written before content
+addressing (format 1) use the copy once a re-upload of the same bytes has created it.
 
 The champion (the newest approved model package of the dataset's group) is looked up here, once
 per run, so the gate compares against the model that was champion when the run started.
+
+The run key (`run_key_of`) says what a run would train; when a model package with the same key is
+already registered (and still exists), the run is `unchanged`: the state machine records it
+pointing at that package and trains and registers nothing, unless the request says `force`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlops import hyperparameters as script_hyperparameters
 from mlops import names
+from mlops import training_hyperparameters as declared
 from mlops.adapters.s3 import ObjectStore
 from mlops.config import ProjectConfig
 from mlops.data.errors import UnknownDatasetError
 from mlops.errors import MlopsError
-from mlops.ingest.manifest import Manifest
+from mlops.hyperparameters import HyperparameterValue
+from mlops.ingest.manifest import Manifest, ManifestObject
+from mlops.layout import (
+    CHECKPOINTS,
+    EVALUATIONS,
+    MODELS,
+    RUNS,
+    checkpoint_prefix,
+    content_key,
+    evaluation_prefix,
+    model_output_prefix,
+    s3_uri,
+    split_s3_uri,
+    training_manifest_key,
+)
+from mlops.pipeline.records import RegisteredRun
 from mlops.registry.data_versions import DataVersionRecord, DataVersionRegistry
 from mlops.registry.model_packages import Champion, ModelPackages
 
 #: SageMaker job names: at most 63 characters of [a-zA-Z0-9-]; the state machine appends
 #: "-t<retry>" / "-e<retry>", so the base keeps room for that.
 JOB_NAME_LIMIT = 63 - len("-t99")
-RUNS = "runs/"
-MODELS = "models/"
-CHECKPOINTS = "checkpoints/"
-EVALUATIONS = "evaluations/"
+__all__ = ["CHECKPOINTS", "EVALUATIONS", "MODELS", "RUNS", "RunResolver", "TrainingRun", "split_s3_uri"]
 
 
 class DataVersionChangedError(MlopsError):
@@ -46,7 +68,15 @@ class TrainingRequest(BaseModel):
 
     dataset: str
     data_version: str = "latest"
-    hyperparameters: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    hyperparameters: dict[str, HyperparameterValue] = Field(default_factory=dict)
+    #: train (and register) even when an identical run already registered a model
+    force: bool = False
+
+
+class RunKeys(Protocol):
+    """Where registered run keys are looked up (RunRecords in the registry table)."""
+
+    def registered(self, dataset: str, run_key: str) -> RegisteredRun | None: ...
 
 
 class TrainingRun(BaseModel):
@@ -66,6 +96,10 @@ class TrainingRun(BaseModel):
     evaluation_uri: str
     champion_metrics: dict[str, float] | None = None
     champion: Champion | None = None
+    run_key: str
+    #: True when `existing` already holds what this run would train (the state machine's Choice)
+    unchanged: bool = False
+    existing: RegisteredRun | None = None
 
 
 def job_name(prefix: str, execution_name: str) -> str:
@@ -79,17 +113,31 @@ def job_name(prefix: str, execution_name: str) -> str:
 
 
 def merge_hyperparameters(
-    configured: Mapping[str, str | int | float | bool],
-    overrides: Mapping[str, str | int | float | bool],
+    configured: Mapping[str, HyperparameterValue],
+    overrides: Mapping[str, HyperparameterValue],
     code: Mapping[str, str],
 ) -> dict[str, str]:
-    """SageMaker takes strings only; the code location always wins over an override."""
+    """The job's hyperparameters as SageMaker takes them (strings): the overrides over the
+    config, checked against the training script's declaration (InvalidHyperparametersError
+    naming every problem: an execution can be started without the CLI's checks), then the code
+    location, which the pipeline sets and nobody overrides."""
+    checked = script_hyperparameters.typed({**configured, **overrides})
+    return {key: str(value) for key, value in {**checked, **code}.items()}
 
-    def text(value: str | int | float | bool) -> str:
-        return str(value).lower() if isinstance(value, bool) else str(value)
 
-    merged = {**configured, **overrides}
-    return {key: text(value) for key, value in {**merged, **code}.items()}
+def run_key_of(data_version_id: str, code_version: str, image: str, hyperparameters: Mapping[str, str]) -> str:
+    """What a run trains, hashed: the data version's content id, the code version, the training
+    image (another XGBoost trains another model) and the script's effective hyperparameters,
+    defaults filled in, so `num_round=200` set by hand and the default 200 are the same run.
+    `sagemaker_*` keys are left out: the code location is the code version again."""
+    effective = dataclasses.asdict(declared.parse(hyperparameters))
+    document = {
+        "data_version_id": data_version_id,
+        "code_version": code_version,
+        "image": image,
+        "hyperparameters": {key: str(value) for key, value in sorted(effective.items())},
+    }
+    return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 class RunResolver:
@@ -100,52 +148,79 @@ class RunResolver:
         store: ObjectStore,
         artifacts_bucket: str,
         packages: ModelPackages,
+        run_keys: RunKeys,
     ) -> None:
         self._config = config
         self._packages = packages
+        self._run_keys = run_keys
         self._registry = registry
         self._store = store
         self._artifacts = artifacts_bucket
 
-    def resolve(self, request: TrainingRequest, execution_name: str, code: Mapping[str, str]) -> TrainingRun:
+    def resolve(
+        self, request: TrainingRequest, execution_name: str, code: Mapping[str, str], *, code_version: str
+    ) -> TrainingRun:
         if request.dataset not in self._config.datasets:
             raise UnknownDatasetError(request.dataset, list(self._config.datasets))
+        # before anything is written: a bad value fails here, not in a billable job
+        hyperparameters = merge_hyperparameters(self._config.training.hyperparameters, request.hyperparameters, code)
         record = self._registry.resolve(request.dataset, request.data_version)
         bucket, manifest_key = split_s3_uri(record.manifest_uri)
         manifest = Manifest.model_validate(self._store.get_json(bucket, manifest_key))
-        for item in manifest.objects:
-            current = self._store.current_version(bucket, item.key)
-            if item.version_id and current != item.version_id:
-                raise DataVersionChangedError(
-                    f"s3://{bucket}/{item.key} was overwritten after {record.ref} was recorded "
-                    f"(recorded version {item.version_id}, current {current}); re-upload to make a new data version"
-                )
+        keys = sorted(self._readable_key(bucket, record, item) for item in manifest.objects)
         name = job_name(self._config.prefix, execution_name)
-        keys = sorted(item.key for item in manifest.objects)
         sagemaker_manifest: list[Any] = [{"prefix": f"s3://{bucket}/"}, *keys]
-        run_key = f"{RUNS}{name}/train.manifest"
+        run_key = training_manifest_key(name)
         self._store.put_json(self._artifacts, run_key, sagemaker_manifest)
-        evaluation_prefix = f"s3://{self._artifacts}/{EVALUATIONS}{name}"
+        evaluation_uri_prefix = s3_uri(self._artifacts, evaluation_prefix(name))
         champion = self._packages.champion(names.model_package_group(self._config, request.dataset))
+        training = self._config.training
+        key = run_key_of(
+            record.version_id, code_version, f"{training.framework}:{training.framework_version}", hyperparameters
+        )
+        existing = None if request.force else self._existing(request.dataset, key)
         return TrainingRun(
             dataset=request.dataset,
             data_version=record,
-            manifest_uri=f"s3://{self._artifacts}/{run_key}",
+            manifest_uri=s3_uri(self._artifacts, run_key),
             data_prefix=f"s3://{bucket}/",
             data_objects=keys,
-            hyperparameters=merge_hyperparameters(self._config.training.hyperparameters, request.hyperparameters, code),
+            hyperparameters=hyperparameters,
             job_name=name,
-            output_uri=f"s3://{self._artifacts}/{MODELS}{request.dataset}/",
-            checkpoint_uri=f"s3://{self._artifacts}/{CHECKPOINTS}{name}/",
-            evaluation_prefix=evaluation_prefix,
-            evaluation_uri=f"{evaluation_prefix}/evaluation.json",
+            output_uri=s3_uri(self._artifacts, model_output_prefix(request.dataset)),
+            checkpoint_uri=s3_uri(self._artifacts, checkpoint_prefix(name)),
+            evaluation_prefix=evaluation_uri_prefix,
+            evaluation_uri=f"{evaluation_uri_prefix}/evaluation.json",
             champion_metrics=champion.metrics if champion else None,
             champion=champion,
+            run_key=key,
+            unchanged=existing is not None,
+            existing=existing,
         )
 
+    def _existing(self, dataset: str, key: str) -> RegisteredRun | None:
+        """The package registered for `key`, unless it was deleted since (then train again)."""
+        registered = self._run_keys.registered(dataset, key)
+        if registered is None:
+            return None
+        status = self._packages.approval_status(registered.model_package_arn)
+        if status is None:
+            return None
+        return registered.model_copy(update={"approval_status": status})
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://") or "/" not in uri[5:]:
-        raise ValueError(f"not an s3://bucket/key URI: {uri!r}")
-    bucket, key = uri[5:].split("/", 1)
-    return bucket, key
+    def _readable_key(self, bucket: str, record: DataVersionRecord, item: ManifestObject) -> str:
+        """The key training reads for one object of the data version (see the module docstring)."""
+        if item.content_key:
+            if not self._store.exists(bucket, item.content_key):
+                raise DataVersionChangedError(
+                    f"s3://{bucket}/{item.content_key} ({record.ref}) is missing: content-addressed objects "
+                    "are written once and never deleted by the platform; restore it from its S3 version history"
+                )
+            return item.content_key
+        healed = content_key(record.dataset, item.sha256, item.key)
+        if self._store.exists(bucket, healed):
+            return healed
+        raise DataVersionChangedError(
+            f"{record.ref} was recorded before content addressing and s3://{bucket}/{healed} does not exist; "
+            f"push the same file again (it stays {record.ref}) to store its content-addressed copy"
+        )

@@ -29,6 +29,7 @@ def resolver() -> RunResolver:
         ObjectStore(boto3.client("s3")),
         settings.artifacts_bucket,
         model_packages(),
+        RunRecords(boto3.client("dynamodb"), settings.registry_table),
     )
 
 

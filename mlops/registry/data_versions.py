@@ -19,9 +19,10 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
 from mlops.errors import MlopsError
+from mlops.registry import keys
 
 MAX_ATTEMPTS = 8
-SEQUENCE_WIDTH = 6
+SEQUENCE_WIDTH = keys.SEQUENCE_WIDTH
 
 
 class DataVersionNotFoundError(MlopsError):
@@ -59,23 +60,21 @@ class DataVersionRecord(NewDataVersion):
         return f"{self.dataset}@{self.name}"
 
 
-def _pk(dataset: str) -> str:
-    return f"DATASET#{dataset}"
-
-
-def _seq_sk(sequence: int) -> str:
-    return f"SEQ#{sequence:0{SEQUENCE_WIDTH}d}"
+_pk = keys.dataset_pk
+_seq_sk = keys.sequence_sk
 
 
 def _to_item(record: DataVersionRecord, sk: str) -> dict[str, Any]:
-    item: dict[str, Any] = {"pk": {"S": _pk(record.dataset)}, "sk": {"S": sk}}
+    item: dict[str, Any] = {keys.PARTITION_KEY: {"S": _pk(record.dataset)}, keys.SORT_KEY: {"S": sk}}
     for name, value in record.model_dump(mode="json").items():
         item[name] = {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
     return item
 
 
 def _from_item(item: dict[str, Any]) -> DataVersionRecord:
-    values = {k: (v["N"] if "N" in v else v["S"]) for k, v in item.items() if k not in {"pk", "sk"}}
+    values = {
+        k: (v["N"] if "N" in v else v["S"]) for k, v in item.items() if k not in {keys.PARTITION_KEY, keys.SORT_KEY}
+    }
     return DataVersionRecord.model_validate(values)
 
 
@@ -102,7 +101,10 @@ class DataVersionRegistry:
                         {
                             "Update": {
                                 "TableName": self._table,
-                                "Key": {"pk": {"S": _pk(candidate.dataset)}, "sk": {"S": "COUNTER"}},
+                                "Key": {
+                                    keys.PARTITION_KEY: {"S": _pk(candidate.dataset)},
+                                    keys.SORT_KEY: {"S": keys.COUNTER},
+                                },
                                 "UpdateExpression": "SET seq = :next",
                                 "ConditionExpression": counter_condition,
                                 "ExpressionAttributeValues": values,
@@ -111,7 +113,7 @@ class DataVersionRegistry:
                         {
                             "Put": {
                                 "TableName": self._table,
-                                "Item": _to_item(record, f"VERSION#{record.version_id}"),
+                                "Item": _to_item(record, keys.version_sk(record.version_id)),
                                 "ConditionExpression": "attribute_not_exists(pk)",
                             }
                         },
@@ -139,7 +141,7 @@ class DataVersionRegistry:
     def _counter(self, dataset: str) -> int:
         item = self._ddb.get_item(
             TableName=self._table,
-            Key={"pk": {"S": _pk(dataset)}, "sk": {"S": "COUNTER"}},
+            Key={keys.PARTITION_KEY: {"S": _pk(dataset)}, keys.SORT_KEY: {"S": keys.COUNTER}},
             ConsistentRead=True,
         ).get("Item")
         return int(item["seq"]["N"]) if item else 0
@@ -147,7 +149,7 @@ class DataVersionRegistry:
     def find(self, dataset: str, version_id: str) -> DataVersionRecord | None:
         item = self._ddb.get_item(
             TableName=self._table,
-            Key={"pk": {"S": _pk(dataset)}, "sk": {"S": f"VERSION#{version_id}"}},
+            Key={keys.PARTITION_KEY: {"S": _pk(dataset)}, keys.SORT_KEY: {"S": keys.version_sk(version_id)}},
             ConsistentRead=True,
         ).get("Item")
         return _from_item(item) if item else None
@@ -158,7 +160,7 @@ class DataVersionRegistry:
         for page in paginator.paginate(
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :seq)",
-            ExpressionAttributeValues={":pk": {"S": _pk(dataset)}, ":seq": {"S": "SEQ#"}},
+            ExpressionAttributeValues={":pk": {"S": _pk(dataset)}, ":seq": {"S": keys.SEQUENCE_PREFIX}},
         ):
             records.extend(_from_item(item) for item in page.get("Items", []))
         return records
@@ -173,7 +175,7 @@ class DataVersionRegistry:
         if match := re.fullmatch(r"v(\d+)", ref):
             item = self._ddb.get_item(
                 TableName=self._table,
-                Key={"pk": {"S": _pk(dataset)}, "sk": {"S": _seq_sk(int(match.group(1)))}},
+                Key={keys.PARTITION_KEY: {"S": _pk(dataset)}, keys.SORT_KEY: {"S": _seq_sk(int(match.group(1)))}},
             ).get("Item")
             if item:
                 return _from_item(item)

@@ -3,7 +3,7 @@
 The champion of a model package group is its newest *approved* model package: in dev (auto
 approval) the last model that passed the gate, in prod the last one a person approved. Its
 metrics are read from the package's `CustomerMetadataProperties["metrics"]`, which the
-pipeline's registration step writes (see mlops/pipeline/steps.py).
+pipeline's registration step writes (see mlops/pipeline/registration.py).
 """
 
 from __future__ import annotations
@@ -23,6 +23,12 @@ class ChampionMetricsError(MlopsError):
     error_name = "Mlops.ChampionMetrics"
 
 
+class ChampionLookupError(MlopsError):
+    """The model registry could not be asked for the champion (the run must not go on without it)."""
+
+    error_name = "Mlops.ChampionLookupFailed"
+
+
 class Champion(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -39,6 +45,18 @@ class ModelPackages:
         arn: str = self._sagemaker.create_model_package(**request)["ModelPackageArn"]
         return arn
 
+    def approval_status(self, arn: str) -> str | None:
+        """The package's approval status, or None when it no longer exists."""
+        try:
+            described = self._sagemaker.describe_model_package(ModelPackageName=arn)
+        except ClientError as exc:
+            # SageMaker answers a missing package with a ValidationException; reading any other
+            # one as "missing" too only means an identical run trains again, never a lost model
+            if exc.response["Error"].get("Code") in {"ValidationException", "ResourceNotFound"}:
+                return None
+            raise
+        return str(described.get("ModelApprovalStatus") or "") or None
+
     def champion(self, group: str) -> Champion | None:
         """The newest approved package of `group`, or None (no group yet, or none approved)."""
         try:
@@ -50,9 +68,9 @@ class ModelPackages:
                 MaxResults=20,
             )
         except ClientError as exc:
-            if exc.response["Error"].get("Code") in {"ValidationException", "ResourceNotFound"}:
-                return None
-            raise
+            # never read as "no champion": a regression would then pass the gate unchallenged
+            code = exc.response.get("Error", {}).get("Code", "")
+            raise ChampionLookupError(f"cannot look up the champion of model package group {group}: {code}") from exc
         summaries = page.get("ModelPackageSummaryList") or []
         if not summaries:
             return None

@@ -49,10 +49,11 @@ from aws_cdk import (
 )
 from constructs import Construct
 
+from mlops import layout
 from mlops.config import LambdaConfig
 from stacks.common import log_retention
 from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
-from stacks.constructs.python_function import ManagedLayer, PythonFunction, PythonFunctionProps
+from stacks.constructs.python_function import FunctionFactory, ManagedLayer, PythonFunction
 from stacks.constructs.workflow import lambda_step, notify_and_fail
 from stacks.nag import acknowledge_map_runs, acknowledge_wildcard_resource
 
@@ -77,24 +78,30 @@ class Ingestion(Construct):
     def __init__(self, scope: Construct, id_: str, *, props: IngestionProps) -> None:
         super().__init__(scope, id_)
 
+        functions = FunctionFactory(
+            prefix=props.prefix,
+            settings=props.lambda_settings,
+            config_json=props.config_json,
+            build_root=props.build_root,
+            log_key=props.key,
+            removal_policy=props.removal_policy,
+        )
+
         def function(
-            name: str, package: str, description: str, layers: tuple[ManagedLayer, ...], **extra: object
+            name: str,
+            package: str,
+            description: str,
+            layers: tuple[ManagedLayer, ...],
+            environment: dict[str, str] | None = None,
         ) -> PythonFunction:
-            return PythonFunction(
+            return functions.create(
                 self,
                 name,
-                props=PythonFunctionProps(
-                    function_name=f"{props.prefix}-{package.replace('_', '-')}",
-                    handler_package=package,
-                    description=description,
-                    settings=props.lambda_settings,
-                    config_json=props.config_json,
-                    build_root=props.build_root,
-                    log_key=props.key,
-                    removal_policy=props.removal_policy,
-                    layers=layers,
-                    **extra,  # type: ignore[arg-type]
-                ),
+                package,
+                description,
+                config_sections=frozenset({"data_lake"}),
+                layers=layers,
+                environment=environment,
             )
 
         pandas = (ManagedLayer.POWERTOOLS, ManagedLayer.SDK_PANDAS)
@@ -129,7 +136,7 @@ class Ingestion(Construct):
                 detail_type=["Object Created"],
                 detail={
                     "bucket": {"name": [props.data_lake.bucket_name]},
-                    "object": {"key": [{"prefix": "incoming/"}]},
+                    "object": {"key": [{"prefix": layout.INCOMING}]},
                 },
             ),
             targets=[targets.SfnStateMachine(self.state_machine, retry_attempts=8, max_event_age=Duration.hours(24))],
@@ -137,19 +144,21 @@ class Ingestion(Construct):
 
     def _grant(self, props: IngestionProps) -> None:
         bucket, key = props.data_lake, props.key
-        grant_object_read(bucket, self.plan_fn.role, "incoming/")
+        grant_object_read(bucket, self.plan_fn.role, layout.INCOMING)
 
-        grant_object_read(bucket, self.validate_fn.role, "incoming/")
-        grant_object_write(bucket, self.validate_fn.role, "reports/")
+        grant_object_read(bucket, self.validate_fn.role, layout.INCOMING)
+        grant_object_write(bucket, self.validate_fn.role, layout.REPORTS)
         grant_key_use(key, self.validate_fn.role, encrypt=True)
 
         conclude = self.conclude_fn.role
-        grant_object_read(bucket, conclude, "incoming/")  # source of quarantine copies
-        grant_object_read(bucket, conclude, "reports/")
-        grant_object_read(bucket, conclude, "versions/")
-        grant_object_write(bucket, conclude, "reports/")
-        grant_object_write(bucket, conclude, "versions/")
-        grant_object_write(bucket, conclude, "quarantine/")
+        grant_object_read(bucket, conclude, layout.INCOMING)  # source of quarantine and content-addressed copies
+        grant_object_read(bucket, conclude, layout.REPORTS)
+        grant_object_read(bucket, conclude, layout.VERSIONS)
+        grant_object_read(bucket, conclude, layout.OBJECTS)  # does the content-addressed copy exist yet
+        grant_object_write(bucket, conclude, layout.REPORTS)
+        grant_object_write(bucket, conclude, layout.VERSIONS)
+        grant_object_write(bucket, conclude, layout.OBJECTS)
+        grant_object_write(bucket, conclude, layout.QUARANTINE)
         grant_key_use(key, conclude, encrypt=True)
         conclude.add_to_policy(
             iam.PolicyStatement(

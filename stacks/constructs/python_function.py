@@ -70,6 +70,8 @@ class PythonFunctionProps:
     description: str
     settings: LambdaConfig
     config_json: str
+    #: the optional config sections the handler reads (see packaging.function_config)
+    config_sections: frozenset[str]
     build_root: Path
     log_key: kms.IKey
     removal_policy: RemovalPolicy
@@ -100,7 +102,11 @@ class PythonFunction(Construct):
         )
         # Only its own log group: no AWSLambdaBasicExecutionRole (which allows every group).
         self.log_group.grant_write(self.role)
-        asset_dir = packaging.stage(props.handler_package, props.config_json, props.build_root)
+        asset_dir = packaging.stage(
+            props.handler_package,
+            packaging.function_config(props.config_json, props.config_sections),
+            props.build_root,
+        )
         self.function = lambda_.Function(
             self,
             "Function",
@@ -136,4 +142,45 @@ class PythonFunction(Construct):
                 id="AwsSolutions-IAM5[Resource::*]",
                 reason="Active tracing: xray:PutTraceSegments and PutTelemetryRecords support no resource scoping",
             )
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionFactory:
+    """What every function of one construct shares; `create` names it `<prefix>-<package>`."""
+
+    prefix: str
+    settings: LambdaConfig
+    config_json: str
+    build_root: Path
+    log_key: kms.IKey
+    removal_policy: RemovalPolicy
+
+    def create(
+        self,
+        scope: Construct,
+        id_: str,
+        package: str,
+        description: str,
+        *,
+        config_sections: frozenset[str] = frozenset(),
+        environment: Mapping[str, str] | None = None,
+        layers: tuple[ManagedLayer, ...] = (ManagedLayer.POWERTOOLS,),
+    ) -> PythonFunction:
+        return PythonFunction(
+            scope,
+            id_,
+            props=PythonFunctionProps(
+                function_name=f"{self.prefix}-{package.replace('_', '-')}",
+                handler_package=package,
+                description=description,
+                settings=self.settings,
+                config_json=self.config_json,
+                config_sections=config_sections,
+                build_root=self.build_root,
+                log_key=self.log_key,
+                removal_policy=self.removal_policy,
+                environment=environment or {},
+                layers=layers,
+            ),
         )

@@ -1,12 +1,5 @@
-"""The registry: one DynamoDB table holding data versions, pipeline runs and deployments.
-
-Single-table layout (keys are strings):
-  pk = "DATASET#<name>"      sk = "VERSION#<content-hash>"   a data version (immutable)
-  pk = "DATASET#<name>"      sk = "SEQ#<000001>"             the sequence name -> content hash
-  pk = "RUN#<execution>"     sk = "RUN"                      a pipeline run
-  pk = "MODEL#<name>"        sk = "DEPLOY#<timestamp>"       a deployment
-GSI1 (gsi1pk, gsi1sk) lists items by kind and time, e.g. every run of a dataset.
-"""
+"""The registry table: one single-table design for data versions, run records and (with
+serving) deployments. Its keys and indexes are spelled once, in mlops/registry/keys.py."""
 
 from __future__ import annotations
 
@@ -16,6 +9,8 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
+
+from mlops.registry import keys
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,8 +27,8 @@ class Registry(Construct):
             self,
             "Table",
             table_name=props.table_name,
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            partition_key=dynamodb.Attribute(name=keys.PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=keys.SORT_KEY, type=dynamodb.AttributeType.STRING),
             billing=dynamodb.Billing.on_demand(),
             encryption=dynamodb.TableEncryptionV2.customer_managed_key(props.key),
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
@@ -43,9 +38,11 @@ class Registry(Construct):
             removal_policy=props.removal_policy,
             global_secondary_indexes=[
                 dynamodb.GlobalSecondaryIndexPropsV2(
-                    index_name="gsi1",
-                    partition_key=dynamodb.Attribute(name="gsi1pk", type=dynamodb.AttributeType.STRING),
-                    sort_key=dynamodb.Attribute(name="gsi1sk", type=dynamodb.AttributeType.STRING),
+                    index_name=keys.RUNS_INDEX,
+                    partition_key=dynamodb.Attribute(
+                        name=keys.RUNS_INDEX_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+                    ),
+                    sort_key=dynamodb.Attribute(name=keys.RUNS_INDEX_SORT_KEY, type=dynamodb.AttributeType.STRING),
                 )
             ],
         )

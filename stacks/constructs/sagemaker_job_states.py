@@ -17,12 +17,12 @@ from constructs import Construct
 
 from mlops.config import TrainingConfig
 
-#: Step Functions error names of SageMaker API errors worth retrying (capacity, limits, throttling)
-TRANSIENT_SAGEMAKER_ERRORS = [
-    "SageMaker.AmazonSageMakerException",
-    "SageMaker.ResourceLimitExceededException",
-    "SageMaker.ThrottlingException",
-]
+#: Step Functions error names of SageMaker API errors worth retrying. Step Functions names an
+#: API error after the SDK's exception class: only the codes SageMaker models get a class of
+#: their own; every other code (ValidationException, throttling, ...) is the one generic
+#: `SageMaker.AmazonSageMakerException`. Retrying that would retry permanent validation errors
+#: for minutes, so only the modelled capacity/limit error is retried.
+TRANSIENT_SAGEMAKER_ERRORS = ["SageMaker.ResourceLimitExceededException"]
 #: the EventBridge rules Step Functions manages to learn when a `.sync` job ends
 SYNC_RULES = (
     "StepFunctionsGetEventsForSageMakerTrainingJobsRule",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -26,12 +27,13 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from mlops import layout
 from mlops.config import LambdaConfig, TrainingConfig
-from mlops.pipeline.resolve import EVALUATIONS, MODELS, RUNS
+from mlops.layout import EVALUATIONS, MODELS, RUNS
 from stacks import packaging
 from stacks.common import log_retention
 from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
-from stacks.constructs.python_function import PythonFunction, PythonFunctionProps
+from stacks.constructs.python_function import FunctionFactory, PythonFunction
 from stacks.constructs.sagemaker_job_states import (
     SYNC_RULES,
     JobSettings,
@@ -39,7 +41,7 @@ from stacks.constructs.sagemaker_job_states import (
     sync_job_state,
     training_job_parameters,
 )
-from stacks.constructs.workflow import lambda_step
+from stacks.constructs.workflow import lambda_step, notification
 from stacks.nag import acknowledge_wildcard_resource
 
 
@@ -56,7 +58,7 @@ class TrainingPipelineProps:
     artifacts_key: kms.IKey
     data_lake: s3.IBucket
     data_key: kms.IKey
-    registry_table_name: str
+    registry: dynamodb.ITableV2
     model_package_groups: list[str]
     topic: sns.ITopic
     lambda_settings: LambdaConfig
@@ -83,45 +85,64 @@ class TrainingPipeline(Construct):
                 resources=[a.bucket.arn_for_objects(a.s3_object_key) for a in (self.source_dir, self.evaluate_script)],
             )
         )
+        #: the code's S3 URL, as registered in every model package (`SAGEMAKER_SUBMIT_DIRECTORY`)
+        self.source_dir_url = self.source_dir.s3_object_url
         #: the code version recorded with every model: the content hash of sourcedir.tar.gz
         self.code_version = self.source_dir.asset_hash
 
-        def function(name: str, package: str, description: str, environment: dict[str, str]) -> PythonFunction:
-            return PythonFunction(
-                self,
-                name,
-                props=PythonFunctionProps(
-                    function_name=f"{props.prefix}-{package.replace('_', '-')}",
-                    handler_package=package,
-                    description=description,
-                    settings=props.lambda_settings,
-                    config_json=props.config_json,
-                    build_root=props.build_root,
-                    log_key=props.artifacts_key,
-                    removal_policy=props.removal_policy,
-                    environment=environment,
-                ),
-            )
+        functions = FunctionFactory(
+            prefix=props.prefix,
+            settings=props.lambda_settings,
+            config_json=props.config_json,
+            build_root=props.build_root,
+            log_key=props.artifacts_key,
+            removal_policy=props.removal_policy,
+        )
+
+        def function(
+            name: str, package: str, description: str, environment: dict[str, str], sections: frozenset[str]
+        ) -> PythonFunction:
+            return functions.create(self, name, package, description, config_sections=sections, environment=environment)
 
         self.resolve_fn = function(
             "ResolveFunction",
             "pipeline_resolve",
             "Resolve the data version, hyperparameters and job names of a training run",
-            {"REGISTRY_TABLE": props.registry_table_name, "ARTIFACTS_BUCKET": props.artifacts.bucket_name},
+            {"REGISTRY_TABLE": props.registry.table_name, "ARTIFACTS_BUCKET": props.artifacts.bucket_name},
+            frozenset({"training"}),
         )
-        self.gate_fn = function("GateFunction", "pipeline_gate", "Quality gate on a model's evaluation", {})
+        self.gate_fn = function(
+            "GateFunction", "pipeline_gate", "Quality gate on a model's evaluation", {}, frozenset()
+        )
         self.register_fn = function(
-            "RegisterFunction", "pipeline_register", "Register a model package with metrics and lineage", {}
+            "RegisterFunction",
+            "pipeline_register",
+            "Register a model package with metrics and lineage",
+            {},
+            frozenset({"settings"}),
         )
         self.record_fn = function(
             "RecordFunction",
             "pipeline_record",
             "Record a training run (data version, code, hyperparameters, metrics, gate, cost, error)",
-            {"REGISTRY_TABLE": props.registry_table_name},
+            {"REGISTRY_TABLE": props.registry.table_name},
+            frozenset({"training"}),
         )
         self._grant_functions(props)
         self.state_machine = self._state_machine(props)
         self._grant_state_machine(props)
+
+    def grant_read_code(self, role: iam.IRole) -> None:
+        """Let `role` read exactly the code archive registered with the models (an endpoint's
+        container downloads `SAGEMAKER_SUBMIT_DIRECTORY` to run inference.py), nothing else of
+        the assets bucket."""
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadInferenceCode",
+                actions=["s3:GetObject"],
+                resources=[self.source_dir.bucket.arn_for_objects(self.source_dir.s3_object_key)],
+            )
+        )
 
     # ----------------------------------------------------------------------------------------
     # IAM
@@ -131,15 +152,15 @@ class TrainingPipeline(Construct):
 
     def _grant_functions(self, props: TrainingPipelineProps) -> None:
         resolve = self.resolve_fn.role
-        grant_object_read(props.data_lake, resolve, "versions/")  # manifests
-        grant_object_read(props.data_lake, resolve, "incoming/")  # current-version checks
+        grant_object_read(props.data_lake, resolve, layout.VERSIONS)  # manifests
+        grant_object_read(props.data_lake, resolve, layout.OBJECTS)  # the content-addressed objects exist
         grant_key_use(props.data_key, resolve, encrypt=False)
         grant_object_write(props.artifacts, resolve, RUNS)
         grant_key_use(props.artifacts_key, resolve, encrypt=True)
         resolve.add_to_policy(
             iam.PolicyStatement(
                 actions=["dynamodb:GetItem", "dynamodb:Query"],
-                resources=[self._arn("dynamodb", "table", props.registry_table_name)],
+                resources=[props.registry.table_arn],
             )
         )
 
@@ -172,11 +193,7 @@ class TrainingPipeline(Construct):
             acknowledge_wildcard_resource(resolve, arn, "reads the champion's metrics from its own group only")
 
         record = self.record_fn.role
-        record.add_to_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:PutItem"], resources=[self._arn("dynamodb", "table", props.registry_table_name)]
-            )
-        )
+        record.add_to_policy(iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[props.registry.table_arn]))
         grant_key_use(props.data_key, record, encrypt=True)
 
     def _grant_state_machine(self, props: TrainingPipelineProps) -> None:
@@ -285,25 +302,29 @@ class TrainingPipeline(Construct):
             "$.record",
         )
 
-    def _notify(self, name: str, topic: sns.ITopic, subject: str) -> tasks.SnsPublish:
-        return tasks.SnsPublish(
+    def _notify(self, name: str, topic: sns.ITopic, subject: str, then: sfn.State) -> sfn.Chain:
+        """Notify with the whole run record, then go on to `then`, also when the notification
+        fails (the run is recorded already; a notification must not change its outcome)."""
+        task = notification(
             self,
             name,
-            topic=topic,
+            topic,
             subject=subject,
             # the whole run record: a Pass-built one on the unrecorded path has only outcome/error/cause
             message=sfn.TaskInput.from_object(
                 {"execution": sfn.JsonPath.execution_id, "run": sfn.JsonPath.object_at("$.record")}
             ),
-            result_path=sfn.JsonPath.DISCARD,
         )
+        task.add_catch(then, result_path="$.notify_failure")
+        return task.next(then)
 
     def _failure_path(self, props: TrainingPipelineProps) -> sfn.IChainable:
         """Every Catch lands here (with `$.failure`): record the run with a classified error, notify,
         and fail with that error. If even the record step fails, the original error and the
         record step's are both named in the cause."""
         record = self._record("RecordFailure", "failed")
-        notify = self._notify("NotifyFailure", props.topic, "Training failed")
+        fail = sfn.Fail(self, "TrainingFailed", error_path="$.record.error", cause_path="$.record.cause")
+        notify = self._notify("NotifyFailure", props.topic, "Training failed", fail)
         unrecorded = sfn.Pass(
             self,
             "RunNotRecorded",
@@ -318,9 +339,8 @@ class TrainingPipeline(Construct):
             result_path="$.record",
         )
         record.add_catch(unrecorded, result_path="$.record_failure")
-        fail = sfn.Fail(self, "TrainingFailed", error_path="$.record.error", cause_path="$.record.cause")
         unrecorded.next(notify)
-        record.next(notify).next(fail)
+        record.next(notify)
         return record
 
     def _state_machine(self, props: TrainingPipelineProps) -> sfn.StateMachine:
@@ -336,6 +356,7 @@ class TrainingPipeline(Construct):
                     "sagemaker_program": props.training.entry_point,
                     "sagemaker_submit_directory": self.source_dir.s3_object_url,
                 },
+                "code_version": self.code_version,
             },
             "$.run",
         )
@@ -357,40 +378,45 @@ class TrainingPipeline(Construct):
                 "execution_id.$": "$$.Execution.Id",
                 "code_version": self.code_version,
                 "image_uri": props.image_uri,
-                "source_dir_uri": self.source_dir.s3_object_url,
+                "source_dir_uri": self.source_dir_url,
             },
             "$.registration",
         )
         record_registered = self._record("RecordRegistered", "registered")
         record_rejected = self._record("RecordRejected", "rejected")
-        notify_registered = self._notify("NotifyRegistered", props.topic, "Model registered")
-        notify_rejected = self._notify("NotifyRejected", props.topic, "Model rejected by the quality gate")
-        for step in (
-            resolve,
-            train,
-            evaluate,
-            gate,
-            register,
-            record_registered,
-            record_rejected,
-            notify_registered,
-            notify_rejected,
-        ):
+        record_unchanged = self._record("RecordUnchanged", "unchanged")
+        notify_registered = self._notify(
+            "NotifyRegistered", props.topic, "Model registered", sfn.Succeed(self, "Registered", output_path="$.record")
+        )
+        notify_rejected = self._notify(
+            "NotifyRejected",
+            props.topic,
+            "Model rejected by the quality gate",
+            sfn.Succeed(self, "Rejected", output_path="$.record"),
+        )
+        for step in (resolve, train, evaluate, gate, register, record_registered, record_rejected, record_unchanged):
             step.add_catch(failure, result_path="$.failure")
 
         verdict = (
             sfn.Choice(self, "GateVerdict")
             .when(
                 sfn.Condition.boolean_equals("$.gate.passed", True),
-                register.next(record_registered)
-                .next(notify_registered)
-                .next(sfn.Succeed(self, "Registered", output_path="$.record")),
+                register.next(record_registered).next(notify_registered),
             )
-            .otherwise(
-                record_rejected.next(notify_rejected).next(sfn.Succeed(self, "Rejected", output_path="$.record"))
-            )
+            .otherwise(record_rejected.next(notify_rejected))
         )
-        definition = resolve.next(train).next(evaluate).next(gate).next(verdict)
+        # An identical run (same run key) already registered a model: record this run as
+        # `unchanged`, pointing at that package, and train nothing. No notification: nothing
+        # happened that anyone has to act on.
+        already_registered = (
+            sfn.Choice(self, "AlreadyRegistered")
+            .when(
+                sfn.Condition.boolean_equals("$.run.unchanged", True),
+                record_unchanged.next(sfn.Succeed(self, "Unchanged", output_path="$.record")),
+            )
+            .otherwise(train.next(evaluate).next(gate).next(verdict))
+        )
+        definition = resolve.next(already_registered)
 
         log_group = logs.LogGroup(
             self,

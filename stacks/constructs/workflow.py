@@ -15,6 +15,27 @@ TRANSIENT_LAMBDA_ERRORS = [
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 ]
+#: Step Functions names of SNS Publish errors worth another try (the SDK's exception classes)
+TRANSIENT_SNS_ERRORS = ["SNS.ThrottledException", "SNS.InternalErrorException", "SNS.KMSThrottlingException"]
+
+
+def notification(
+    scope: Construct, name: str, topic: sns.ITopic, *, subject: str, message: sfn.TaskInput
+) -> tasks.SnsPublish:
+    """Publish to the notifications topic, retrying what is transient. Callers add a Catch that
+    goes on to where the workflow was going anyway: a lost notification must never replace
+    the run's own outcome or error (the caught error stays in the execution history)."""
+    task = tasks.SnsPublish(
+        scope, name, topic=topic, subject=subject, message=message, result_path=sfn.JsonPath.DISCARD
+    )
+    task.add_retry(
+        errors=TRANSIENT_SNS_ERRORS,
+        interval=Duration.seconds(2),
+        max_attempts=3,
+        backoff_rate=2,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    return task
 
 
 def lambda_step(
@@ -56,10 +77,10 @@ def notify_and_fail(
     and cause, then end in a Fail state that carries the same error and cause. A Fail state may
     not raise a reserved `States.*` name (moto's interpreter refuses it outright), so such an
     error becomes `fallback_error`, with the original name kept at the head of the cause."""
-    notify = tasks.SnsPublish(
+    notify = notification(
         scope,
         "NotifyFailure",
-        topic=topic,
+        topic,
         subject=subject,
         message=sfn.TaskInput.from_object(
             {
@@ -68,7 +89,6 @@ def notify_and_fail(
                 "cause": sfn.JsonPath.string_at("$.failure.Cause"),
             }
         ),
-        result_path=sfn.JsonPath.DISCARD,
     )
     fail = sfn.Fail(scope, fail_id, error_path="$.failure.Error", cause_path="$.failure.Cause")
     renamed = sfn.Pass(
@@ -85,4 +105,5 @@ def notify_and_fail(
         .when(sfn.Condition.string_matches("$.failure.Error", "States.*"), renamed.next(fail))
         .otherwise(fail)
     )
+    notify.add_catch(reserved, result_path="$.notify_failure")
     return notify.next(reserved)

@@ -3,8 +3,9 @@ moto's ASL interpreter, the real Lambda handlers from the deployed assets, and S
 and processing jobs running the real `training/` code on the example data.
 
 Every path: registered (lineage back to the data version, the configured approval status),
-unknown data version, training script failure, a transient SageMaker error retried, gate
-rejection on the threshold and on a regression against the champion. Each run is recorded
+unknown data version and bad hyperparameters (refused by the CLI, failed by the pipeline when
+started without it), a transient SageMaker error retried, gate rejection on the threshold and on
+a regression against the champion, an identical rerun that registers nothing. Each run is recorded
 (`mlops pipeline runs`) and notified (an SQS queue subscribed to the notifications topic).
 The tests run in file order: the first registered model is the champion of the later ones.
 """
@@ -21,6 +22,8 @@ from mlops import config as config_module
 from mlops import names
 from mlops.example_data import write_csv
 from mlops.local import faults
+from mlops.pipeline.executions import Executions
+from mlops.pipeline.records import RunRecords
 from tests.e2e.conftest import REPO_ROOT, LocalCloud
 
 pytestmark = pytest.mark.e2e
@@ -85,13 +88,32 @@ def history(cloud: LocalCloud, execution_arn: str) -> list[dict[str, Any]]:
     return events
 
 
-def test_unknown_data_version_fails_with_a_clear_error(local_cloud: LocalCloud, notifications: Any) -> None:
-    code, result = run(local_cloud, "--data-version", "v999")
-    assert code == 1
+def start_directly(cloud: LocalCloud, name: str, request: dict[str, Any]) -> dict[str, Any]:
+    """An execution started without the CLI's pre-flight checks (boto3, the console, retraining),
+    waited for (the pipeline's own bounded wait) and read back through `mlops pipeline status`."""
+    sfn = cloud.client("stepfunctions")
+    machine = (
+        f"arn:aws:states:{CONFIG.settings.region}:123456789012:stateMachine:{names.training_state_machine(CONFIG)}"
+    )
+    arn = sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(request))["executionArn"]
+    records = RunRecords(cloud.client("dynamodb"), names.registry_table(CONFIG))
+    Executions(sfn, records, machine).wait(arn, timeout=300, poll=0.5)
+    status: dict[str, Any] = json.loads(cloud.mlops("--local", "pipeline", "status", name, "--json").stdout)
+    return status
+
+
+def test_unknown_data_version_is_refused_by_the_cli_and_failed_by_the_pipeline(
+    local_cloud: LocalCloud, notifications: Any
+) -> None:
+    refused = local_cloud.mlops("--local", "pipeline", "run", "-d", DATASET, "--data-version", "v999", check=False)
+    assert refused.returncode == 2 and "--data-version" in refused.stderr and "v999" in refused.stderr
+
+    result = start_directly(local_cloud, "unknown-version", {"dataset": DATASET, "data_version": "v999"})
     assert result["status"] == "FAILED" and result["outcome"] == "failed"
     assert result["error"] == "Mlops.DataVersionNotFound"
     assert "v999" in result["cause"]
     assert result["model_package_arn"] is None
+    assert result["data_version"] == "v999"  # what was asked for, though it was never resolved
     described = local_cloud.client("stepfunctions").describe_execution(executionArn=result["execution_arn"])
     assert (described["error"], described["cause"]) == (result["error"], result["cause"])
     [notice] = notifications(result["execution_arn"])
@@ -136,6 +158,7 @@ def test_a_run_registers_a_model_that_links_back_to_its_data_version(
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
     assert entered == [
         "ResolveDataVersion",
+        "AlreadyRegistered",
         "Train",
         "Evaluate",
         "QualityGate",
@@ -150,41 +173,29 @@ def test_a_run_registers_a_model_that_links_back_to_its_data_version(
     assert notice["message"]["run"]["model_package_arn"] == result["model_package_arn"]
 
 
-def test_a_training_script_failure_is_caught_recorded_and_notified(
+def test_bad_hyperparameters_never_reach_a_training_job(
     local_cloud: LocalCloud, data_version: str, notifications: Any
 ) -> None:
-    result = local_cloud.mlops(
-        "--local",
-        "pipeline",
-        "run",
-        "-d",
-        DATASET,
-        "--data-version",
-        data_version,
-        "--set",
-        "num_round=0",
-        "--name",
-        "script-failure",
-        "--wait",
-        check=False,
+    refused = local_cloud.mlops(
+        "--local", "pipeline", "run", "-d", DATASET, "--set", "num_round=0", "--set", "bogus_param=1", check=False
     )
-    assert result.returncode == 1, result.stderr[-3000:]
-    # the live view's last frame and the summary
-    assert "Train" in result.stdout and "caught" in result.stdout
-    assert "Mlops.TrainingJobFailed" in result.stdout
+    assert refused.returncode == 2, refused.stderr[-3000:]
+    assert "--set num_round=0" in refused.stderr and "--set bogus_param=1" in refused.stderr
 
-    status = json.loads(local_cloud.mlops("--local", "pipeline", "status", "script-failure", "--json").stdout)
-    assert status["status"] == "FAILED" and status["error"] == "Mlops.TrainingJobFailed"
-    assert "num_round" in status["cause"]  # the script's own failure reason, not a Describe dump
-    assert [s["name"] for s in status["states"]][-3:] == ["RecordFailure", "NotifyFailure", "TrainingFailed"]
-    assert next(s for s in status["states"] if s["name"] == "Train")["status"] == "caught"
-    assert status["record"]["failed_step"] == "Train" and status["record"]["billable_seconds"] > 0
+    request = {"dataset": DATASET, "data_version": data_version, "hyperparameters": {"num_round": 0}}
+    status = start_directly(local_cloud, "bad-hyperparameters", request)
+    assert status["status"] == "FAILED" and status["error"] == "Mlops.InvalidHyperparameters"
+    assert "num_round" in status["cause"]
+    assert [s["name"] for s in status["states"]] == [
+        "ResolveDataVersion",
+        "RecordFailure",
+        "NotifyFailure",
+        "TrainingFailed",
+    ]
+    assert status["record"]["failed_step"] == "ResolveDataVersion"
+    assert status["record"]["billable_seconds"] is None  # no job was started, none billed
     [notice] = notifications(status["execution_arn"])
     assert notice["subject"] == "Training failed" and "num_round" in notice["message"]["run"]["cause"]
-    packages = local_cloud.client("sagemaker").list_model_packages(
-        ModelPackageGroupName=names.model_package_group(CONFIG, DATASET)
-    )["ModelPackageSummaryList"]
-    assert len(packages) == 1  # nothing registered by the failed run
 
 
 def test_a_transient_sagemaker_error_is_retried_then_succeeds(local_cloud: LocalCloud, data_version: str) -> None:
@@ -196,7 +207,8 @@ def test_a_transient_sagemaker_error_is_retried_then_succeeds(local_cloud: Local
         message="The account-level service limit 'ml.g5.xlarge for spot training job usage' is 0 Instances",
         count=1,
     )
-    code, result = run(local_cloud, "--data-version", data_version)
+    # --force: the same run as the first one, which would otherwise be `unchanged`
+    code, result = run(local_cloud, "--data-version", data_version, "--force")
     assert code == 0, result
     assert result["outcome"] == "registered"
     train = [e for e in history(local_cloud, result["execution_arn"]) if e["type"] in {"TaskScheduled", "TaskFailed"}]
@@ -244,12 +256,50 @@ def test_the_gate_rejects_a_regression_against_the_champion(local_cloud: LocalCl
     assert len(packages_after) == packages_before
 
 
+def test_an_identical_rerun_registers_nothing_and_points_at_the_existing_package(
+    local_cloud: LocalCloud, data_version: str
+) -> None:
+    # its own hyperparameters, so that this test does not depend on what ran before it
+    mine = overrides(["num_round=150", "seed=3"])
+    code, first = run(local_cloud, "--data-version", data_version, *mine, "--force")
+    assert code == 0 and first["outcome"] == "registered", first
+    # `run --wait --json` has the states `status --json` has
+    assert [s["name"] for s in first["states"]][:2] == ["ResolveDataVersion", "AlreadyRegistered"]
+    status = json.loads(local_cloud.mlops("--local", "pipeline", "status", first["execution_arn"], "--json").stdout)
+    assert first["states"] == status["states"]
+    group = names.model_package_group(CONFIG, DATASET)
+    sagemaker = local_cloud.client("sagemaker")
+    before = sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
+    package = sagemaker.describe_model_package(ModelPackageName=first["model_package_arn"])
+    assert package["CustomerMetadataProperties"]["run_key"] == first["record"]["run_key"]
+
+    code, again = run(local_cloud, "--data-version", data_version, *mine)
+    assert code == 0, again
+    assert again["status"] == "SUCCEEDED" and again["outcome"] == "unchanged"
+    assert again["model_package_arn"] == first["model_package_arn"]
+    assert again["record"]["same_as_execution"] == first["record"]["execution_name"]
+    assert again["record"]["run_key"] == first["record"]["run_key"]
+    assert again["record"]["training_job"] is None and again["cost_usd"] is None
+    assert [s["name"] for s in again["states"]] == [
+        "ResolveDataVersion",
+        "AlreadyRegistered",
+        "RecordUnchanged",
+        "Unchanged",
+    ]
+    assert sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"] == before
+
+
 def test_runs_are_listed_as_a_leaderboard(local_cloud: LocalCloud) -> None:
     runs = json.loads(local_cloud.mlops("--local", "pipeline", "runs", "--json").stdout)
     outcomes = [r["outcome"] for r in runs]
-    assert sorted(outcomes) == sorted(["failed", "registered", "failed", "registered", "rejected", "rejected"])
+    expected = ["failed", "registered", "failed", "registered", "rejected", "rejected", "registered", "unchanged"]
+    assert sorted(outcomes) == sorted(expected)
     scored = [r["metrics"]["auc"] for r in runs if "auc" in r["metrics"]]
     assert scored == sorted(scored, reverse=True)
-    assert outcomes[-2:] == ["failed", "failed"]
+    assert sorted(outcomes[-3:]) == ["failed", "failed", "unchanged"]
     table = local_cloud.mlops("--local", "pipeline", "runs").stdout
-    assert "registered" in table and "Mlops.DataVersionNotFound" in table
+    assert "registered" in table and "Mlops.DataVersionNotFound" in table and "unchanged" in table
+    # not cut at 80 columns: every execution name and package is there whole
+    for r in runs:
+        assert r["execution_name"] in table
+    assert f"{names.model_package_group(CONFIG, DATASET)}@1" in table

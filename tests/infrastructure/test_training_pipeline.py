@@ -40,7 +40,8 @@ def states(synth: Synthesized) -> dict[str, Any]:
 def test_the_workflow_runs_resolve_train_evaluate_gate_register_notify(dev: Synthesized) -> None:
     s = states(dev)
     assert definition(dev)["StartAt"] == "ResolveDataVersion"
-    assert s["ResolveDataVersion"]["Next"] == "Train"
+    assert s["ResolveDataVersion"]["Next"] == "AlreadyRegistered"
+    assert s["AlreadyRegistered"]["Default"] == "Train"
     assert s["Train"]["Next"] == "Evaluate"
     assert s["Evaluate"]["Next"] == "QualityGate"
     assert s["QualityGate"]["Next"] == "GateVerdict"
@@ -62,11 +63,27 @@ def test_the_workflow_runs_resolve_train_evaluate_gate_register_notify(dev: Synt
     assert s["TrainingFailed"] == {"Type": "Fail", "ErrorPath": "$.record.error", "CausePath": "$.record.cause"}
 
 
+def test_an_identical_rerun_is_recorded_unchanged_and_trains_nothing(dev: Synthesized) -> None:
+    s = states(dev)
+    choice = s["AlreadyRegistered"]
+    assert choice["Type"] == "Choice"
+    assert choice["Choices"] == [{"Variable": "$.run.unchanged", "BooleanEquals": True, "Next": "RecordUnchanged"}]
+    record = s["RecordUnchanged"]
+    params = record["Parameters"]["Payload"] if "Payload" in record["Parameters"] else record["Parameters"]
+    assert params["outcome"] == "unchanged" and params["state.$"] == "$"
+    assert record["Next"] == "Unchanged"
+    assert s["Unchanged"] == {"Type": "Succeed", "OutputPath": "$.record"}
+    # the run key needs the code version, which only the definition knows
+    resolve = s["ResolveDataVersion"]["Parameters"]
+    resolve = resolve.get("Payload", resolve)
+    assert resolve["code_version"] == params["code_version"]
+
+
 def test_every_task_is_caught_to_the_record_notify_and_fail_path(dev: Synthesized) -> None:
     tasks = {name: state for name, state in states(dev).items() if state["Type"] == "Task"}
     assert {"ResolveDataVersion", "Train", "Evaluate", "QualityGate", "RegisterModel"} <= set(tasks)
     for name, task in tasks.items():
-        if name in {"NotifyFailure", "RecordFailure"}:
+        if name in {"NotifyFailure", "RecordFailure"} or name.startswith("Notify"):
             continue
         assert task["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "RecordFailure"}]
         assert isinstance(task["Parameters"], dict), name
@@ -80,12 +97,26 @@ def test_every_task_is_caught_to_the_record_notify_and_fail_path(dev: Synthesize
     assert "NotifyFailure" not in {c["Next"] for c in tasks["NotifyFailure"].get("Catch", [])}
 
 
+def test_a_failing_notification_never_replaces_the_runs_outcome(dev: Synthesized) -> None:
+    s = states(dev)
+    for name in ("NotifyRegistered", "NotifyRejected", "NotifyFailure"):
+        [retry] = s[name]["Retry"]
+        assert "SNS.ThrottledException" in retry["ErrorEquals"] and "States.ALL" not in retry["ErrorEquals"]
+        # caught, then on to where the run was going anyway: the run's own end state
+        [catch] = s[name]["Catch"]
+        assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == s[name]["Next"]
+        assert catch["ResultPath"] not in {"$.failure", "$.record"}  # the run's error and record stay intact
+    assert s[s["NotifyFailure"]["Next"]]["Type"] == "Fail"
+    assert s[s["NotifyRegistered"]["Next"]]["Type"] == "Succeed"
+
+
 def test_every_path_records_the_run_with_the_execution_context(dev: Synthesized) -> None:
     s = states(dev)
     for name, outcome in (
         ("RecordRegistered", "registered"),
         ("RecordRejected", "rejected"),
         ("RecordFailure", "failed"),
+        ("RecordUnchanged", "unchanged"),
     ):
         params = s[name]["Parameters"]["Payload"] if "Payload" in s[name]["Parameters"] else s[name]["Parameters"]
         assert params["outcome"] == outcome
@@ -101,8 +132,8 @@ def test_sagemaker_jobs_run_synchronously_and_retry_capacity_errors_with_backoff
     assert s["Evaluate"]["Resource"].endswith(":states:::sagemaker:createProcessingJob.sync")
     for name in ("Train", "Evaluate"):
         [retry] = s[name]["Retry"]
-        assert "SageMaker.AmazonSageMakerException" in retry["ErrorEquals"]
-        assert "SageMaker.ResourceLimitExceededException" in retry["ErrorEquals"]
+        # the generic API error is also what a permanent ValidationException is: never retried
+        assert retry["ErrorEquals"] == ["SageMaker.ResourceLimitExceededException"]
         assert retry["BackoffRate"] >= 2 and retry["MaxAttempts"] >= 2 and retry["IntervalSeconds"] >= 10
     for name in ("ResolveDataVersion", "QualityGate", "RegisterModel", "RecordRegistered", "RecordFailure"):
         assert any("Lambda.ServiceException" in r["ErrorEquals"] for r in s[name]["Retry"]), name

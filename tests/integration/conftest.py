@@ -19,9 +19,11 @@ from mlops import names
 from mlops.adapters.events import DomainEventPublisher
 from mlops.adapters.s3 import ObjectStore
 from mlops.config import ProjectConfig
+from mlops.ingest.conclusion import Concluder
 from mlops.ingest.models import ObjectCreatedEvent, ObjectResult, Outcome, Plan, ValidateItem
 from mlops.ingest.planning import plan
-from mlops.ingest.steps import Concluder, validate_object
+from mlops.ingest.validation import validate_object
+from mlops.registry import keys
 from mlops.registry.data_versions import DataVersionRegistry
 
 ACCOUNT = "123456789012"
@@ -126,17 +128,21 @@ def lake(monkeypatch: pytest.MonkeyPatch) -> Iterator[DataLake]:
         table = names.registry_table(config)
         ddb.create_table(
             TableName=table,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            KeySchema=[
+                {"AttributeName": keys.PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": keys.SORT_KEY, "KeyType": "RANGE"},
+            ],
             AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gsi1pk", "gsi1sk")
+                {"AttributeName": name, "AttributeType": "S"}
+                for name in (keys.PARTITION_KEY, keys.SORT_KEY, keys.RUNS_INDEX_PARTITION_KEY, keys.RUNS_INDEX_SORT_KEY)
             ],
             # as stacks/constructs/registry.py declares it
             GlobalSecondaryIndexes=[
                 {
-                    "IndexName": "gsi1",
+                    "IndexName": keys.RUNS_INDEX,
                     "KeySchema": [
-                        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                        {"AttributeName": keys.RUNS_INDEX_PARTITION_KEY, "KeyType": "HASH"},
+                        {"AttributeName": keys.RUNS_INDEX_SORT_KEY, "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
                 }

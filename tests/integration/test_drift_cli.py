@@ -14,7 +14,7 @@ from mlops.cli import drift_cmd
 from mlops.cli.main import app
 from mlops.config import ProjectConfig
 from mlops.drift import DriftInputError
-from mlops.errors import ConfigError
+from mlops.errors import UsageError
 from tests.datasets import csv_bytes, frame
 from tests.integration.conftest import EXAMPLE, DataLake
 from tests.integration.test_data_cli import push_and_ingest
@@ -100,10 +100,10 @@ def test_data_diff_gives_verdicts_and_leaves_the_unique_id_out(two_versions: Dat
 
 
 def test_usage_errors_name_the_option(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError) as both:
+    with pytest.raises(UsageError) as both:
         invoke("drift", "check", "-d", DATASET, "--current", "x.csv", "--data-version", "v1")
     assert both.value.problems[0].path == "--current/--data-version" and both.value.exit_code == 2
-    with pytest.raises(ConfigError) as unknown:
+    with pytest.raises(UsageError) as unknown:
         invoke("drift", "check", "-d", "nope", "--data-version", "v1")
     assert "known: breast-cancer" in unknown.value.problems[0].message
     bad = tmp_path / "bad.json"

@@ -144,7 +144,8 @@ def test_manifest_reads_back_the_exact_bytes_after_the_key_is_overwritten(lake: 
     assert first is not None and second is not None and first.version_id != second.version_id
     manifest = Manifest.model_validate_json(lake.body(s3_key(first.manifest_uri)))
     [obj] = manifest.objects
-    assert lake.body(obj.key, obj.version_id) == original
+    assert lake.body(obj.key, obj.version_id) == original  # provenance: the upload's own version
+    assert obj.content_key is not None and lake.body(obj.content_key) == original  # what training reads
     assert hashlib.sha256(lake.body(obj.key, obj.version_id)).hexdigest() == obj.sha256
 
 

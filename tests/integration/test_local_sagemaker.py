@@ -75,7 +75,9 @@ def data(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, s
     s3.upload_file(str(bad), BUCKET, "data/bad/part-0.csv")
     code = io.BytesIO()
     with tarfile.open(fileobj=code, mode="w:gz") as tar:
-        tar.add(REPO_ROOT / "training" / "train.py", arcname="train.py")
+        # what the training script needs beside it in the container: its hyperparameter declaration
+        for script in ("train.py", "hyperparameters.py"):
+            tar.add(REPO_ROOT / "training" / script, arcname=script)
     s3.put_object(Bucket=BUCKET, Key="code/sourcedir.tar.gz", Body=code.getvalue())
     return {
         "train": f"s3://{BUCKET}/data/train/",

@@ -16,6 +16,7 @@ from functions.pipeline_record import handler as record_handler
 from functions.pipeline_register import handler as register_handler
 from functions.pipeline_resolve import handler as resolve_handler
 from mlops import names, runtime
+from mlops.handler import StepError
 from mlops.pipeline import wiring
 from mlops.pipeline.records import RunRecords
 from mlops.registry.data_versions import DataVersionNotFoundError
@@ -59,7 +60,7 @@ def test_resolve_gate_register_end_to_end(lake: DataLake, deployed: str) -> None
     assert outcome is not None and outcome.verdict == "accepted"
     code = {"sagemaker_program": "train.py", "sagemaker_submit_directory": "s3://assets/sourcedir.tar.gz"}
     run: dict[str, Any] = resolve_handler.handler(
-        {"request": {"dataset": DATASET}, "execution_name": "exec-1", "code": code}, Context()
+        {"request": {"dataset": DATASET}, "execution_name": "exec-1", "code": code, "code_version": "c1"}, Context()
     )
     assert run["data_version"]["sequence"] == 1 and run["champion_metrics"] is None
 
@@ -111,16 +112,20 @@ def test_resolve_gate_register_end_to_end(lake: DataLake, deployed: str) -> None
     assert stored.model_dump(mode="json") == record
     # the next run's resolve sees the registered (dev: approved) model as the champion
     second = resolve_handler.handler(
-        {"request": {"dataset": DATASET}, "execution_name": "exec-2", "code": code}, Context()
+        {"request": {"dataset": DATASET}, "execution_name": "exec-2", "code": code, "code_version": "c1"}, Context()
     )
     assert second["champion_metrics"] == {"auc": 0.99}
     assert second["champion"]["model_package_arn"] == registration["model_package_arn"]
+    # ... and, asking for exactly what exec-1 trained, that it is already registered
+    assert second["run_key"] == run["run_key"] and second["unchanged"] is True
+    assert second["existing"]["model_package_arn"] == registration["model_package_arn"]
+    assert second["existing"]["execution_name"] == "exec-1"
 
 
 def test_a_failed_run_is_recorded_with_a_classified_error(lake: DataLake, deployed: str) -> None:
     cause = {
         "errorMessage": "breast-cancer@v7 is not a registered data version",
-        "errorType": "DataVersionNotFoundError",
+        "errorType": "Mlops.DataVersionNotFound",
     }
     record = record_handler.handler(
         {
@@ -128,7 +133,7 @@ def test_a_failed_run_is_recorded_with_a_classified_error(lake: DataLake, deploy
             "state": {
                 "dataset": DATASET,
                 "data_version": "v7",
-                "failure": {"Error": "DataVersionNotFoundError", "Cause": json.dumps(cause)},
+                "failure": {"Error": "Mlops.DataVersionNotFound", "Cause": json.dumps(cause)},
             },
             "execution_id": "arn:aws:states:us-east-1:123456789012:execution:m:exec-9",
             "execution_name": "exec-9",
@@ -144,7 +149,16 @@ def test_a_failed_run_is_recorded_with_a_classified_error(lake: DataLake, deploy
 
 
 def test_resolve_of_an_unknown_version_raises_the_typed_error(lake: DataLake, deployed: str) -> None:
-    with pytest.raises(DataVersionNotFoundError):
+    with pytest.raises(StepError) as raised:
         resolve_handler.handler(
-            {"request": {"dataset": DATASET, "data_version": "v7"}, "execution_name": "e", "code": {}}, Context()
+            {
+                "request": {"dataset": DATASET, "data_version": "v7"},
+                "execution_name": "e",
+                "code": {},
+                "code_version": "c1",
+            },
+            Context(),
         )
+    # what Lambda reports as the error, so the state machine can Catch it by name
+    assert type(raised.value).__name__ == "Mlops.DataVersionNotFound"
+    assert isinstance(raised.value.__cause__, DataVersionNotFoundError)

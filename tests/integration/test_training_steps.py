@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 
@@ -10,15 +11,10 @@ import pytest
 
 from mlops import names
 from mlops.adapters.s3 import ObjectStore
+from mlops.pipeline.gate import GateRequest, run_gate
+from mlops.pipeline.records import RunRecords
+from mlops.pipeline.registration import ModelPackages, RegisterRequest, TrainingResult, register
 from mlops.pipeline.resolve import DataVersionChangedError, RunResolver, TrainingRequest, UnknownDatasetError
-from mlops.pipeline.steps import (
-    GateRequest,
-    ModelPackages,
-    RegisterRequest,
-    TrainingResult,
-    register,
-    run_gate,
-)
 from mlops.registry.data_versions import DataVersionNotFoundError
 from mlops.registry.model_packages import ChampionMetricsError
 from tests.datasets import csv_bytes, frame
@@ -42,7 +38,14 @@ def accepted_version(lake: DataLake, key: str = f"incoming/{DATASET}/day-1.csv",
 
 
 def resolver(lake: DataLake, artifacts: str) -> RunResolver:
-    return RunResolver(lake.config, lake.registry, lake.store, artifacts, ModelPackages(boto3.client("sagemaker")))
+    return RunResolver(
+        lake.config,
+        lake.registry,
+        lake.store,
+        artifacts,
+        ModelPackages(boto3.client("sagemaker")),
+        RunRecords(lake.ddb, lake.table),
+    )
 
 
 def test_resolve_the_latest_version_writes_a_sagemaker_manifest(lake: DataLake, artifacts: str) -> None:
@@ -51,6 +54,7 @@ def test_resolve_the_latest_version_writes_a_sagemaker_manifest(lake: DataLake, 
         TrainingRequest(dataset=DATASET, hyperparameters={"max_depth": 6, "early_stopping_rounds": 5}),
         "run-2026-11-22",
         CODE,
+        code_version="c1",
     )
     assert run.data_version.name == "v1"
     assert run.job_name.startswith(f"{lake.config.prefix}-run-2026-11-22-")
@@ -59,7 +63,12 @@ def test_resolve_the_latest_version_writes_a_sagemaker_manifest(lake: DataLake, 
     assert run.hyperparameters["sagemaker_program"] == "train.py"
     assert run.champion_metrics is None
     manifest = json.loads(lake.s3.get_object(Bucket=artifacts, Key=run.manifest_uri.split("/", 3)[3])["Body"].read())
-    assert manifest == [{"prefix": f"s3://{lake.bucket}/"}, f"incoming/{DATASET}/day-1.csv"]
+    [content] = run.data_objects
+    assert manifest == [{"prefix": f"s3://{lake.bucket}/"}, content]
+    # training reads the content-addressed copy, never the uploaded key
+    assert content.startswith(f"objects/{DATASET}/") and content.endswith(".csv")
+    body = lake.s3.get_object(Bucket=lake.bucket, Key=content)["Body"].read()
+    assert content == f"objects/{DATASET}/{hashlib.sha256(body).hexdigest()}.csv"
     assert run.checkpoint_uri.startswith(f"s3://{artifacts}/checkpoints/{run.job_name}")
     assert run.evaluation_uri == f"s3://{artifacts}/evaluations/{run.job_name}/evaluation.json"
 
@@ -68,19 +77,57 @@ def test_resolve_a_named_version_and_reject_unknown_ones(lake: DataLake, artifac
     accepted_version(lake)
     accepted_version(lake, f"incoming/{DATASET}/day-2.csv", seed=1)
     steps = resolver(lake, artifacts)
-    assert steps.resolve(TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE).data_version.sequence == 1
-    assert steps.resolve(TrainingRequest(dataset=DATASET), "x", CODE).data_version.sequence == 2
+    assert (
+        steps.resolve(
+            TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE, code_version="c1"
+        ).data_version.sequence
+        == 1
+    )
+    assert steps.resolve(TrainingRequest(dataset=DATASET), "x", CODE, code_version="c1").data_version.sequence == 2
     with pytest.raises(DataVersionNotFoundError):
-        steps.resolve(TrainingRequest(dataset=DATASET, data_version="v9"), "x", CODE)
+        steps.resolve(TrainingRequest(dataset=DATASET, data_version="v9"), "x", CODE, code_version="c1")
     with pytest.raises(UnknownDatasetError):
-        steps.resolve(TrainingRequest(dataset="nope"), "x", CODE)
+        steps.resolve(TrainingRequest(dataset="nope"), "x", CODE, code_version="c1")
 
 
-def test_resolve_refuses_a_version_whose_object_was_overwritten(lake: DataLake, artifacts: str) -> None:
+def test_overwriting_the_uploaded_key_does_not_change_what_a_version_trains_on(lake: DataLake, artifacts: str) -> None:
     accepted_version(lake)
-    lake.s3.put_object(Bucket=lake.bucket, Key=f"incoming/{DATASET}/day-1.csv", Body=b"other bytes")
-    with pytest.raises(DataVersionChangedError):
-        resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE)
+    before = resolver(lake, artifacts).resolve(
+        TrainingRequest(dataset=DATASET, data_version="v1"), "a", CODE, code_version="c1"
+    )
+    [content] = before.data_objects
+    original = lake.s3.get_object(Bucket=lake.bucket, Key=content)["Body"].read()
+    other = csv_bytes(frame(lake.config.datasets[DATASET], 200, 7))
+    _, outcome = lake.ingest(lake.upload(f"incoming/{DATASET}/day-1.csv", other))  # same key, other bytes
+    assert outcome is not None and outcome.version == "v2"
+    after = resolver(lake, artifacts).resolve(
+        TrainingRequest(dataset=DATASET, data_version="v1"), "b", CODE, code_version="c1"
+    )
+    assert after.data_objects == before.data_objects
+    assert lake.s3.get_object(Bucket=lake.bucket, Key=content)["Body"].read() == original
+
+
+def test_an_identical_re_upload_stays_one_trainable_version(lake: DataLake, artifacts: str) -> None:
+    body = csv_bytes(frame(lake.config.datasets[DATASET], 200, 0))
+    _, first = lake.ingest(lake.upload(f"incoming/{DATASET}/bc.csv", body))
+    _, again = lake.ingest(lake.upload(f"incoming/{DATASET}/bc.csv", body))
+    assert first is not None and again is not None and (first.version, again.version) == ("v1", "v1")
+    run = resolver(lake, artifacts).resolve(
+        TrainingRequest(dataset=DATASET, data_version="v1"), "x", CODE, code_version="c1"
+    )
+    [content] = run.data_objects
+    versions = lake.s3.list_object_versions(Bucket=lake.bucket, Prefix=content)["Versions"]
+    assert len(versions) == 1  # stored once: the second acceptance did not write it again
+
+
+def test_resolve_refuses_a_version_whose_content_addressed_object_is_gone(lake: DataLake, artifacts: str) -> None:
+    accepted_version(lake)
+    run = resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET), "x", CODE, code_version="c1")
+    lake.s3.delete_object(Bucket=lake.bucket, Key=run.data_objects[0])  # only a human with delete rights can
+    with pytest.raises(DataVersionChangedError, match="is missing"):
+        resolver(lake, artifacts).resolve(
+            TrainingRequest(dataset=DATASET, data_version="v1"), "y", CODE, code_version="c1"
+        )
 
 
 def evaluation(auc: float) -> dict[str, object]:
@@ -117,7 +164,7 @@ def test_gate_rejects_a_regression_against_the_champion(lake: DataLake, artifact
 
 def test_register_creates_a_model_package_with_lineage(lake: DataLake, artifacts: str) -> None:
     accepted_version(lake)
-    run = resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET), "exec-1", CODE)
+    run = resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET), "exec-1", CODE, code_version="c1")
     sagemaker = boto3.client("sagemaker")
     group = names.model_package_group(lake.config, DATASET)
     sagemaker.create_model_package_group(ModelPackageGroupName=group)
@@ -144,6 +191,11 @@ def test_register_creates_a_model_package_with_lineage(lake: DataLake, artifacts
     metadata = described["CustomerMetadataProperties"]
     assert metadata["data_version"] == "v1"
     assert metadata["data_version_id"] == run.data_version.version_id
+    # the manifest: which objects, which bytes (lineage down to the content-addressed objects)
+    bucket, key = metadata["data_manifest_uri"].removeprefix("s3://").split("/", 1)
+    manifest = json.loads(lake.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert manifest["version_id"] == run.data_version.version_id
+    assert [o["content_key"] for o in manifest["objects"]] == run.data_objects
     assert metadata["code_version"] == "abc123"
     assert metadata["execution_id"] == request.execution_id
     assert json.loads(metadata["hyperparameters"])["num_round"] == "200"
@@ -171,11 +223,11 @@ def test_the_champion_is_the_newest_approved_package(lake: DataLake, artifacts: 
     group = names.model_package_group(lake.config, DATASET)
     sagemaker.create_model_package_group(ModelPackageGroupName=group)
     request = TrainingRequest(dataset=DATASET)
-    assert resolver(lake, artifacts).resolve(request, "no-champion-yet", CODE).champion is None
+    assert resolver(lake, artifacts).resolve(request, "no-champion-yet", CODE, code_version="c1").champion is None
     _package(sagemaker, group, 0.97, "Approved")
     newest_approved = _package(sagemaker, group, 0.98, "Approved")
     _package(sagemaker, group, 0.999, "PendingManualApproval")  # not approved: never the champion
-    run = resolver(lake, artifacts).resolve(request, "with-champion", CODE)
+    run = resolver(lake, artifacts).resolve(request, "with-champion", CODE, code_version="c1")
     assert run.champion is not None and run.champion.model_package_arn == newest_approved
     assert run.champion_metrics == {"auc": 0.98, "accuracy": 0.9}
 
@@ -195,4 +247,4 @@ def test_a_champion_without_recorded_metrics_is_a_clear_error(lake: DataLake, ar
         },
     )
     with pytest.raises(ChampionMetricsError, match="no 'metrics'"):
-        resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET), "bad-champion", CODE)
+        resolver(lake, artifacts).resolve(TrainingRequest(dataset=DATASET), "bad-champion", CODE, code_version="c1")

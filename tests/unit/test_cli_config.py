@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -38,3 +39,29 @@ def test_schema_is_json_schema() -> None:
     result = runner.invoke(app, ["config", "schema"])
     assert result.exit_code == 0
     assert json.loads(result.output)["properties"]["training"]
+
+
+def test_human_output_shows_user_text_verbatim_never_as_markup(tmp_path: Path) -> None:
+    document = yaml.safe_load(EXAMPLE.read_text())
+    document["project"] = "Bad_Name!"  # the message quotes the rule's regex, brackets and all
+    document["datasets"]["breast-cancer"]["target"] = "[bold]nope[/bold]"
+    path = tmp_path / "mlops.yaml"
+    path.write_text(yaml.safe_dump(document))
+    machine = runner.invoke(app, ["-f", str(path), "config", "validate", "--json"])
+    messages = [p["message"] for p in json.loads(machine.output)["environments"]["dev"]]
+    human = runner.invoke(app, ["-f", str(path), "config", "validate"])
+    assert human.exit_code == 2
+    flat = " ".join(human.output.split())  # rich may wrap long lines
+    regex_messages = [m for m in messages if "[a-z]" in m]
+    assert regex_messages, messages
+    for message in regex_messages:
+        assert " ".join(message.split()) in flat
+    assert "[bold]nope[/bold]" in flat
+
+
+def test_local_down_speaks_json_when_nothing_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLOPS_LOCAL_STATE_DIR", str(tmp_path / "state"))
+    result = runner.invoke(app, ["local", "down", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["stopped"] is False and document["pid"] is None and "no local cloud" in document["message"]

@@ -7,6 +7,7 @@
   Lambda handlers run for real);
 - `sagemaker`: training and processing jobs run for real, and their Step Functions integration
   (`createTrainingJob`/`createProcessingJob`, `.sync` too), with injectable API faults;
+- `s3`: conditional copies (`If-None-Match: *`) refused when the destination exists;
 - `clock`: the interpreter's Retry waits compressed by `MLOPS_LOCAL_WAIT_SCALE`.
 
 Each module documents every gap it bridges. `install()` is idempotent and fails loudly
@@ -16,23 +17,19 @@ silently turn a workaround off.
 
 from __future__ import annotations
 
-from mlops.local.plugins import clock, cloudformation, flows, resource_types, resources, sagemaker
-from mlops.local.plugins._contract import MotoContractError
+from mlops.local.plugins import clock, cloudformation, flows, resource_types, resources, s3, sagemaker
+from mlops.local.plugins._contract import MotoContractError, run_once
 
 __all__ = ["MotoContractError", "install"]
 
-_installed = False
 
-
+@run_once
 def install(endpoint_url: str) -> None:
     """Install every plugin; `endpoint_url` is where this server answers (for Lambda handlers)."""
-    global _installed
-    if _installed:
-        return
     cloudformation.install()
     resources.install()
     resource_types.install()
+    s3.install()
     flows.install(endpoint_url)
     sagemaker.install(endpoint_url)
     clock.install()
-    _installed = True

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, ParamSpec
 
 import moto
 
 PINNED_MOTO = "5.2.5"
+P = ParamSpec("P")
+
+
+def run_once(install: Callable[P, None]) -> Callable[P, None]:
+    """A plugin's `install`: patches moto once per process, whoever calls it and how often
+    (thread-safe; a failed install is not marked done, so it fails loudly again)."""
+    lock = threading.Lock()
+    done = False
+
+    @functools.wraps(install)
+    def once(*args: P.args, **kwargs: P.kwargs) -> None:
+        nonlocal done
+        with lock:
+            if done:
+                return
+            install(*args, **kwargs)
+            done = True
+
+    return once
 
 
 class MotoContractError(RuntimeError):

@@ -32,11 +32,10 @@ import functools
 import importlib
 import logging
 import os
-import threading
 import time
 from typing import Any, NamedTuple
 
-from mlops.local.plugins._contract import MotoContractError, require
+from mlops.local.plugins._contract import MotoContractError, require, run_once
 
 logger = logging.getLogger("mlops.local")
 
@@ -54,8 +53,6 @@ class Wait(NamedTuple):
 
 #: the recent scaled waits, oldest first
 waits: collections.deque[Wait] = collections.deque(maxlen=100)
-_lock = threading.Lock()
-_installed = False
 
 
 def scale() -> float:
@@ -118,14 +115,10 @@ def _scale_wait_states(factor: float) -> None:
     wait_function._eval_body = _eval_body
 
 
+@run_once
 def install() -> None:
-    """Idempotent; call in the server process before it serves its first request."""
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        factor = scale()
-        _scale_retries(factor)
-        _scale_wait_states(factor)
-        logger.info("Step Functions waits run at %s of real time (%s)", factor, ENV_VAR)
-        _installed = True
+    """Call in the server process before it serves its first request."""
+    factor = scale()
+    _scale_retries(factor)
+    _scale_wait_states(factor)
+    logger.info("Step Functions waits run at %s of real time (%s)", factor, ENV_VAR)

@@ -21,22 +21,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from mlops.local.plugins._contract import run_once
+
 logger = logging.getLogger("mlops.local")
 
-_installed = False
-_lock = threading.Lock()
 
-
+@run_once
 def install(endpoint_url: str) -> None:
-    """Idempotent; call in the server process before it serves its first request."""
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        _unify_step_functions_backends()
-        _route_eventbridge_targets()
-        _run_lambdas_for_real(endpoint_url)
-        _installed = True
+    """Call in the server process before it serves its first request."""
+    _unify_step_functions_backends()
+    _route_eventbridge_targets()
+    _run_lambdas_for_real(endpoint_url)
 
 
 # 2 ----------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from datetime import datetime
 from typing import Any
 
 from mlops.local import faults, sagemaker_jobs
-from mlops.local.plugins._contract import require
+from mlops.local.plugins._contract import require, run_once
 
 logger = logging.getLogger("mlops.local")
 
@@ -87,19 +87,12 @@ def step_functions_error(code: str) -> str:
 _TERMINAL = {"Completed", "Failed", "Stopped"}
 _POLL_SECONDS = 0.5
 
-_installed = False
-_lock = threading.Lock()
 
-
+@run_once
 def install(endpoint_url: str) -> None:
-    """Idempotent; call in the server process before it serves its first request."""
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        _run_jobs_for_real(endpoint_url)
-        _register_step_functions_integration()
-        _installed = True
+    """Call in the server process before it serves its first request."""
+    _run_jobs_for_real(endpoint_url)
+    _register_step_functions_integration()
 
 
 # 1 ----------------------------------------------------------------------------------------

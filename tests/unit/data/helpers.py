@@ -1,6 +1,7 @@
 """Helpers shared by the data tests."""
 
 import io
+from pathlib import Path
 from typing import Any
 
 from mlops.config import DatasetConfig
@@ -16,10 +17,20 @@ def dataset(*columns: dict[str, Any], **options: Any) -> DatasetConfig:
     return DatasetConfig.model_validate({"columns": list(columns), **options})
 
 
+def name_for(data: bytes | Any) -> str:
+    """A file name that agrees with the bytes, for tests that are about content, not names."""
+    if isinstance(data, str | Path):
+        return Path(data).name
+    head = data[:4] if isinstance(data, bytes) else b""
+    if head.startswith(b"\x1f\x8b"):
+        return "test.csv.gz"
+    return "test.parquet" if head.startswith(b"PAR1") else "test.csv"
+
+
 def run(data: bytes | Any, schema: DatasetConfig, **kwargs: Any) -> ValidationReport:
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     kwargs.setdefault("max_uncompressed_bytes", LIMIT)
-    return validate_file(source, schema, file_name=kwargs.pop("file_name", "test.csv"), **kwargs)
+    return validate_file(source, schema, file_name=kwargs.pop("file_name", name_for(data)), **kwargs)
 
 
 def errors(report: ValidationReport) -> dict[tuple[str | None, str], CheckFailure]:

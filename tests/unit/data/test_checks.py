@@ -130,12 +130,33 @@ def test_a_regex_re2_cannot_run_is_a_config_error() -> None:
     assert info.value.problems[0].path == "columns.0.regex"
 
 
-def test_unique_reports_every_repeat_after_the_first_occurrence() -> None:
+def test_unique_names_every_row_of_a_duplicated_value_the_first_occurrence_included() -> None:
     schema = dataset({"name": "id", "dtype": "string", "unique": True, "nullable": True})
     report = run(csv("id", "a", "b", "a", '""', '""', "b", "a"), schema)  # blank lines are skipped
     failure = errors(report)[("id", Check.UNIQUE)]
-    assert failure.rows == 3  # nulls are never duplicates
-    assert [(e.row, e.value) for e in failure.examples] == [(3, "a"), (6, "b"), (7, "a")]
+    assert failure.rows == 3  # rows repeating an earlier one; nulls are never duplicates
+    assert [(d.value, d.rows, d.count) for d in failure.duplicates or []] == [("a", [1, 3, 7], 3), ("b", [2, 6], 2)]
+    assert [(e.row, e.value) for e in failure.examples] == [(1, "a"), (3, "a"), (7, "a"), (2, "b"), (6, "b")]
+
+
+def test_duplicates_far_apart_and_many_of_one_value_are_counted_exactly_with_bounded_rows() -> None:
+    schema = dataset({"name": "id", "dtype": "integer", "unique": True})
+    values = [str(i) for i in range(5000)] + ["7"] * 300 + ["4999", "12"]
+    report = run(csv("id", *values), schema, chunk_rows=64)
+    failure = errors(report)[("id", Check.UNIQUE)]
+    assert failure.rows == 302
+    groups = {d.value: d for d in failure.duplicates or []}
+    assert list(groups) == ["7", "4999", "12"]
+    assert groups["7"].count == 301 and groups["7"].rows[:2] == [8, 5001] and len(groups["7"].rows) == 20
+    assert groups["4999"].rows == [5000, 5301] and groups["12"].rows == [13, 5302]
+
+
+def test_only_the_first_five_duplicated_values_are_listed() -> None:
+    schema = dataset({"name": "id", "dtype": "string", "unique": True})
+    values = [f"v{i}" for i in range(10)] * 2
+    failure = errors(run(csv("id", *values), schema))[("id", Check.UNIQUE)]
+    assert failure.rows == 10
+    assert [(d.value, d.rows) for d in failure.duplicates or []] == [(f"v{i}", [i + 1, i + 11]) for i in range(5)]
 
 
 @pytest.mark.parametrize(
@@ -178,7 +199,25 @@ def test_columns_out_of_order_are_checked_by_name_with_a_warning() -> None:
     schema = dataset({"name": "a", "dtype": "integer"}, {"name": "b", "dtype": "string"})
     report = run(csv("b,a", "x,1"), schema)
     assert report.verdict == "accepted"
-    assert (None, Check.COLUMN_ORDER) in warnings(report)
+    assert ("a", Check.COLUMN_ORDER) in warnings(report)  # a is declared first, found second
+
+
+def test_every_column_level_warning_names_its_column() -> None:
+    schema = dataset(
+        {"name": "a", "dtype": "integer"},
+        {"name": "b", "dtype": "float", "nullable": True},
+        {"name": "c", "dtype": "integer", "allowed_values": [1, "x"]},
+        allow_extra_columns=True,
+    )
+    report = run(csv("a,c,b,extra", "1,1,nan,z"), schema)
+    assert report.verdict == "accepted", report.errors
+    named = {(w.check, w.column) for w in report.warnings}
+    assert named == {
+        (Check.COLUMN_ORDER, "b"),
+        (Check.UNEXPECTED_COLUMN, "extra"),
+        (Check.NAN_LITERAL, "b"),
+        (Check.UNUSABLE_ALLOWED_VALUE, "c"),
+    }
 
 
 @pytest.mark.parametrize(("rows", "problem"), [(1, "at least 2"), (4, "at most 3")])

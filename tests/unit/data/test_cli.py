@@ -76,8 +76,9 @@ def test_json_output_is_the_summary(tmp_path: Path, config: Path, capsys, monkey
         "check": "min",
         "column": "x",
         "rows": 1,
-        "examples": [{"row": 1, "value": "-1"}],
+        "examples": [{"row": 1, "line": None, "value": "-1"}],
         "message": "1 value(s) below the minimum 0",
+        "duplicates": None,
     }
 
 

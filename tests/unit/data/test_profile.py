@@ -9,6 +9,7 @@ import pyarrow.csv as pacsv
 import pytest
 
 from mlops.data import CategoricalProfile, DatasetProfile, DatetimeProfile, NumericProfile, ProfileMismatchError
+from mlops.data.accumulators import merge_profiles
 from mlops.data.profile import HISTOGRAM_BINS, QUANTILES
 from mlops.data.sketch import RELATIVE_ACCURACY, QuantileSketch
 
@@ -142,7 +143,7 @@ def test_profiles_of_parts_merge_into_the_profile_of_the_whole() -> None:
     header, *lines = whole.decode().splitlines(keepends=True)
     first = (header + "".join(lines[:1000])).encode()
     second = (header + "".join(lines[1000:])).encode()
-    merged = profile_of(first).merge(profile_of(second))
+    merged = merge_profiles(profile_of(first), profile_of(second))
     expected = profile_of(whole)
     assert merged.files == 2 and merged.rows == expected.rows == 3_000
     for name, column in expected.columns.items():
@@ -166,7 +167,7 @@ def test_merging_profiles_of_different_schemas_is_refused() -> None:
     profile = profile_of(csv_of(np.random.default_rng(8), 50))
     other = profile.model_copy(update={"schema_hash": "0" * 64})
     with pytest.raises(ProfileMismatchError):
-        profile.merge(other)
+        merge_profiles(profile, other)
 
 
 def test_profile_json_round_trips() -> None:

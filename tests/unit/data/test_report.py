@@ -13,11 +13,12 @@ def test_summary_json_has_exactly_the_documented_shape() -> None:
             "check": Check.MIN,
             "column": "x",
             "rows": 1,
-            "examples": [{"row": 2, "value": "-1"}],
+            "examples": [{"row": 2, "line": None, "value": "-1"}],
             "message": "1 value(s) below the minimum 0",
+            "duplicates": None,
         }
     ]
-    assert [set(w) for w in summary["warnings"]] == [{"check", "column", "rows", "examples", "message"}]
+    assert [set(w) for w in summary["warnings"]] == [{"check", "column", "rows", "examples", "message", "duplicates"}]
 
 
 def test_long_example_values_are_clipped() -> None:

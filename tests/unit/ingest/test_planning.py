@@ -44,13 +44,19 @@ def test_objects_that_start_nothing_are_skipped_with_a_reason(key: str) -> None:
     assert result.mode == "skip" and result.reason
 
 
-def test_unknown_dataset_and_unsupported_type_are_problems_not_silent_drops() -> None:
+def test_unknown_dataset_is_a_problem_not_a_silent_drop() -> None:
     unknown = plan(event("incoming/nope/x.csv"), CONFIG, no_listing)
     assert [p["check"] for p in unknown.problems] == ["dataset.unknown"]
     assert "breast-cancer" in unknown.problems[0]["message"]
     assert unknown.items, "the object is still carried so it can be quarantined"
-    unsupported = plan(event("incoming/breast-cancer/x.xlsx"), CONFIG, no_listing)
-    assert [p["check"] for p in unsupported.problems] == ["file.unsupported_type"]
+
+
+@pytest.mark.parametrize("name", ["x.xlsx", "x.json", "x.txt", "x"])
+def test_any_name_is_planned_for_validation_which_judges_bytes_and_name(name: str) -> None:
+    """The validate step decides by the bytes (and then checks the name), like `data validate`."""
+    planned = plan(event(f"incoming/breast-cancer/{name}"), CONFIG, no_listing)
+    assert planned.mode == "single" and planned.problems == []
+    assert [i.key for i in planned.items] == [f"incoming/breast-cancer/{name}"]
 
 
 def test_commit_marker_plans_every_latest_part_of_its_batch_in_key_order() -> None:
@@ -67,7 +73,7 @@ def test_commit_marker_plans_every_latest_part_of_its_batch_in_key_order() -> No
         "incoming/breast-cancer/b7/part-1.csv",
         "incoming/breast-cancer/b7/part-2.csv",
     ]
-    assert [p["check"] for p in result.problems] == ["file.unsupported_type"]
+    assert result.problems == []  # notes.txt is validated and judged there
 
 
 def test_an_empty_batch_is_a_problem() -> None:

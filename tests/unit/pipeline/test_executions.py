@@ -6,7 +6,7 @@ import pytest
 
 from mlops import config as config_module
 from mlops.cli.pipeline_cmd import leaderboard
-from mlops.errors import ConfigError
+from mlops.errors import UsageError
 from mlops.pipeline.executions import execution_name, parse_overrides, timeline
 from mlops.pipeline.records import GateSummary, RunRecord
 from tests.unit.test_config import EXAMPLE
@@ -67,17 +67,40 @@ def test_an_uncaught_failure_fails_the_state_it_happened_in() -> None:
     assert [(s.name, s.status) for s in steps] == [("NotifyFailure", "failed")]
 
 
-def test_overrides_keep_numbers_and_booleans_and_name_every_bad_item() -> None:
-    assert parse_overrides(["max_depth=6", "eta=0.05", "use_gpu=true", "objective=binary:logistic", "x=a=b"]) == {
+def test_overrides_get_the_declared_types_and_every_bad_item_is_named() -> None:
+    assert parse_overrides(["max_depth=6", "eta=0.05", "num_round=300", "objective=binary:logistic"]) == {
         "max_depth": 6,
         "eta": 0.05,
-        "use_gpu": True,
+        "num_round": 300,
         "objective": "binary:logistic",
-        "x": "a=b",
     }
-    with pytest.raises(ConfigError) as caught:
-        parse_overrides(["novalue", "=3", "sagemaker_program=evil.py", "ok=1"])
-    assert [p.path for p in caught.value.problems] == ["--set novalue", "--set =3", "--set sagemaker_program=evil.py"]
+    with pytest.raises(UsageError) as caught:
+        parse_overrides(
+            [
+                "novalue",
+                "=3",
+                "sagemaker_program=evil.py",
+                "bogus_param=1",
+                "num_round=abc",
+                "eta=-0.1",
+                "target=y",
+                "seed=1",
+            ]
+        )
+    assert [p.path for p in caught.value.problems] == [
+        "--set novalue",
+        "--set =3",
+        "--set sagemaker_program=evil.py",
+        "--set bogus_param=1",
+        "--set num_round=abc",
+        "--set eta=-0.1",
+        "--set target=y",
+    ]
+    messages = {p.path: p.message for p in caught.value.problems}
+    assert "unknown hyperparameter" in messages["--set bogus_param=1"]
+    assert "integer" in messages["--set num_round=abc"]
+    assert "at least 0" in messages["--set eta=-0.1"]
+    assert "set by the pipeline" in messages["--set target=y"]
 
 
 def test_execution_names_are_valid_and_unique() -> None:

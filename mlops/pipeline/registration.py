@@ -1,4 +1,5 @@
-"""Training pipeline steps after training: the quality gate on evaluation.json, registration."""
+"""Training pipeline registration: a model that passed the gate becomes a model package version
+with its metrics and full lineage."""
 
 from __future__ import annotations
 
@@ -9,35 +10,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from mlops.adapters.s3 import ObjectStore
-from mlops.config import QualityGateConfig
-from mlops.pipeline.gate import decide, metrics_from_evaluation
-from mlops.pipeline.resolve import TrainingRun, split_s3_uri
+from mlops.pipeline.gate import GateResult
+from mlops.pipeline.resolve import TrainingRun
 from mlops.registry.model_packages import ModelPackages
 
-__all__ = ["ModelPackages", "register", "run_gate"]
-
-
-class GateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    evaluation_uri: str
-    champion_metrics: dict[str, float] | None = None
-
-
-class GateResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    passed: bool
-    reason: str
-    metrics: dict[str, float]
-
-
-def run_gate(gate: QualityGateConfig, store: ObjectStore, request: GateRequest) -> GateResult:
-    bucket, key = split_s3_uri(request.evaluation_uri)
-    metrics = metrics_from_evaluation(store.get_json(bucket, key))
-    decision = decide(gate, metrics, request.champion_metrics)
-    return GateResult(passed=decision.passed, reason=decision.reason, metrics=metrics)
+__all__ = ["ModelPackages", "RegisterRequest", "Registration", "TrainingResult", "model_package_request", "register"]
 
 
 class TrainingResult(BaseModel):
@@ -78,11 +55,13 @@ def model_package_request(
     metadata: Mapping[str, str] = {
         "data_version": run.data_version.name,
         "data_version_id": run.data_version.version_id,
+        "data_manifest_uri": run.data_version.manifest_uri,
         "dataset": run.dataset,
         "code_version": request.code_version,
         "execution_id": request.execution_id,
         "training_job": request.training.job_name,
         "hyperparameters": json.dumps(run.hyperparameters, sort_keys=True),
+        "run_key": run.run_key,
         "metrics": json.dumps(request.gate.metrics, sort_keys=True),
     }
     return {

@@ -1,57 +1,28 @@
-"""The validate and conclude steps of ingestion, over adapters (testable against moto)."""
+"""Ingestion's conclusion: the per-object results of one upload become a data version (manifest,
+content-addressed objects, registry record, event) or a quarantine. Over adapters (testable
+against moto)."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mlops.adapters.events import DomainEventPublisher
 from mlops.adapters.s3 import ObjectStore
 from mlops.config import ProjectConfig
-from mlops.data import DatasetProfile, ValidationReport, schema_hash, validate_file
-from mlops.ingest.manifest import Manifest, ManifestObject, content_version_id, manifest_key
-from mlops.ingest.models import QUARANTINE, REPORTS, ObjectResult, Outcome, Plan, ValidateItem
+from mlops.data import DatasetProfile, ValidationReport, schema_hash
+from mlops.data.accumulators import merge_profiles
+from mlops.ingest.manifest import Manifest, ManifestObject, content_version_id
+from mlops.ingest.models import ObjectResult, Outcome, Plan
+from mlops.layout import content_key, manifest_key, outcome_key, quarantine_prefix
 from mlops.registry.data_versions import DataVersionRegistry, NewDataVersion
 
 DATA_VERSION_CREATED = "DataVersionCreated"
 DATA_REJECTED = "DataRejected"
 
 
-def report_prefix(dataset: str, upload_id: str) -> str:
-    return f"{REPORTS}{dataset}/{upload_id}/"
-
-
-def outcome_key(dataset: str, upload_id: str) -> str:
-    return f"{report_prefix(dataset, upload_id)}outcome.json"
-
-
-def validate_object(item: ValidateItem, config: ProjectConfig, store: ObjectStore) -> ObjectResult:
-    """Download one pinned object version, hash it, validate it, store its full report."""
-    dataset = config.datasets[item.dataset]
-    with tempfile.TemporaryDirectory(prefix="mlops-validate-") as workdir:
-        local = Path(workdir) / PurePosixPath(item.object.key).name
-        sha256, size, version_read = store.download(item.bucket, item.object.key, item.object.version_id, local)
-        report = validate_file(
-            local,
-            dataset,
-            file_name=item.object.key,
-            max_uncompressed_bytes=config.data_lake.max_uncompressed_bytes,
-        )
-    report_key = f"{report_prefix(item.dataset, item.upload_id)}objects/{sha256}.json"
-    store.put_json(item.bucket, report_key, report.model_dump(mode="json"))
-    return ObjectResult(
-        key=item.object.key,
-        version_id=version_read or item.object.version_id,
-        sha256=sha256,
-        bytes=size,
-        rows=report.rows,
-        verdict=report.verdict,
-        error_count=len(report.errors),
-        report_key=report_key,
-    )
+__all__ = ["DATA_REJECTED", "DATA_VERSION_CREATED", "Concluder"]
 
 
 class Concluder:
@@ -86,15 +57,23 @@ class Concluder:
         for result in sorted(results, key=lambda r: r.key):
             part = reports[result.key].profile
             if part is not None:
-                profile = part if profile is None else profile.merge(part)
+                profile = part if profile is None else merge_profiles(profile, part)
+        objects = [
+            ManifestObject(
+                key=r.key,
+                version_id=r.version_id,
+                content_key=self._store_content_addressed(plan, r),
+                sha256=r.sha256,
+                bytes=r.bytes,
+                rows=r.rows,
+            )
+            for r in sorted(results, key=lambda r: r.key)
+        ]
         manifest = Manifest(
             dataset=plan.dataset,
             version_id=version_id,
             schema_hash=schema,
-            objects=[
-                ManifestObject(key=r.key, version_id=r.version_id, sha256=r.sha256, bytes=r.bytes, rows=r.rows)
-                for r in sorted(results, key=lambda r: r.key)
-            ],
+            objects=objects,
             rows=sum(r.rows for r in results),
             bytes=sum(r.bytes for r in results),
             profile=profile.model_dump(mode="json") if profile is not None else {},
@@ -136,8 +115,16 @@ class Concluder:
             message=f"{plan.upload_key}: accepted as {record.ref} ({what}, {record.rows} rows)",
         )
 
+    def _store_content_addressed(self, plan: Plan, result: ObjectResult) -> str:
+        """Copy the validated object version, once, to the key its sha256 names. Identical bytes
+        land on the same key (stored once); what happens under `incoming/` later cannot change
+        it, so the data version stays trainable (SageMaker reads the current object of a key)."""
+        key = content_key(plan.dataset, result.sha256, result.key)
+        self._store.copy_once(plan.bucket, result.key, result.version_id, key)
+        return key
+
     def _quarantine(self, plan: Plan, results: Sequence[ObjectResult], reports: dict[str, ValidationReport]) -> Outcome:
-        prefix = f"{QUARANTINE}{plan.dataset}/{plan.upload_id}/"
+        prefix = quarantine_prefix(plan.dataset, plan.upload_id)
         for obj in plan.items:
             relative = obj.key.split("/", 2)[-1]  # drop "incoming/<dataset>/"
             self._store.copy_version(plan.bucket, obj.key, obj.version_id, f"{prefix}{relative}")

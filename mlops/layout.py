@@ -1,0 +1,106 @@
+"""Where everything lives in the platform's two buckets: the one place for S3 prefixes and keys.
+
+Constructs (IAM grants, event patterns), adapters and tests import these; no other module
+spells a prefix.
+
+Data lake (`<prefix>-data-...`):
+  incoming/<dataset>/...                    uploads, exactly as the user sent them (never altered)
+  objects/<dataset>/<sha256><suffix>        accepted objects, content-addressed, written once
+  versions/<dataset>/<version id>.json      data-version manifests, written once
+  reports/<dataset>/<upload id>/...         validation reports and the upload's outcome
+  quarantine/<dataset>/<upload id>/...      copies of rejected uploads + report.json
+
+Artifacts (`<prefix>-artifacts-...`):
+  runs/<job>/train.manifest                 the SageMaker manifest a training run reads
+  models/<dataset>/<job>/output/model.tar.gz
+  checkpoints/<job>/                        spot checkpoints
+  evaluations/<job>/evaluation.json
+  data-capture/<endpoint>/...               endpoint data capture (serving)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+# data lake
+INCOMING = "incoming/"
+OBJECTS = "objects/"
+VERSIONS = "versions/"
+REPORTS = "reports/"
+QUARANTINE = "quarantine/"
+# artifacts
+RUNS = "runs/"
+MODELS = "models/"
+CHECKPOINTS = "checkpoints/"
+EVALUATIONS = "evaluations/"
+DATA_CAPTURE = "data-capture/"
+
+COMMIT_MARKER = "_COMMIT"
+SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def data_suffix(key: str) -> str:
+    """The supported suffix a key ends with ('' if none): `.csv.gz` before `.csv`."""
+    name = PurePosixPath(key).name.lower()
+    for suffix in sorted(SUPPORTED_SUFFIXES, key=len, reverse=True):
+        if name.endswith(suffix):
+            return suffix
+    return ""
+
+
+def content_key(dataset: str, sha256: str, source_key: str) -> str:
+    """The immutable key of an accepted object: its bytes name it. The suffix is kept because
+    readers (the training script, SageMaker channels) pick the format by it."""
+    if not _SHA256.match(sha256):
+        raise ValueError(f"not a sha256 hex digest: {sha256!r}")
+    return f"{OBJECTS}{dataset}/{sha256}{data_suffix(source_key)}"
+
+
+def manifest_key(dataset: str, version_id: str) -> str:
+    return f"{VERSIONS}{dataset}/{version_id}.json"
+
+
+def report_prefix(dataset: str, upload_id: str) -> str:
+    return f"{REPORTS}{dataset}/{upload_id}/"
+
+
+def outcome_key(dataset: str, upload_id: str) -> str:
+    return f"{report_prefix(dataset, upload_id)}outcome.json"
+
+
+def quarantine_prefix(dataset: str, upload_id: str) -> str:
+    return f"{QUARANTINE}{dataset}/{upload_id}/"
+
+
+def incoming_key(dataset: str, name: str) -> str:
+    return f"{INCOMING}{dataset}/{name}"
+
+
+def training_manifest_key(job_name: str) -> str:
+    return f"{RUNS}{job_name}/train.manifest"
+
+
+def model_output_prefix(dataset: str) -> str:
+    return f"{MODELS}{dataset}/"
+
+
+def checkpoint_prefix(job_name: str) -> str:
+    return f"{CHECKPOINTS}{job_name}/"
+
+
+def evaluation_prefix(job_name: str) -> str:
+    return f"{EVALUATIONS}{job_name}"
+
+
+def s3_uri(bucket: str, key: str) -> str:
+    return f"s3://{bucket}/{key}"
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise ValueError(f"not an s3://bucket/key URI: {uri!r}")
+    bucket, key = uri[5:].split("/", 1)
+    return bucket, key

@@ -1,0 +1,57 @@
+"""The registry table's keys and indexes: the one place they are spelled.
+
+The table construct (stacks/constructs/registry.py), the adapters and the tests import these.
+
+  pk                         sk                     what
+  DATASET#<name>             VERSION#<content id>   a data version (immutable)
+  DATASET#<name>             SEQ#<000042>           the same record, by sequence name
+  DATASET#<name>             COUNTER                the dataset's last sequence number
+  RUN#<execution name>       RUN                    a training run record
+  RUNKEY#<dataset>           <run key>              the package registered for a run key (unchanged reruns)
+  (GSI1) gsi1pk = RUNS#<dataset>, gsi1sk = <started at>#<execution name>: runs by time
+"""
+
+from __future__ import annotations
+
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+RUNS_INDEX = "gsi1"
+RUNS_INDEX_PARTITION_KEY = "gsi1pk"
+RUNS_INDEX_SORT_KEY = "gsi1sk"
+
+SEQUENCE_WIDTH = 6
+VERSION_PREFIX = "VERSION#"
+SEQUENCE_PREFIX = "SEQ#"
+COUNTER = "COUNTER"
+RUN_PREFIX = "RUN#"
+RUN_SORT_KEY = "RUN"
+RUNS_PREFIX = "RUNS#"
+RUN_KEY_PREFIX = "RUNKEY#"
+
+
+def dataset_pk(dataset: str) -> str:
+    return f"DATASET#{dataset}"
+
+
+def version_sk(version_id: str) -> str:
+    return f"{VERSION_PREFIX}{version_id}"
+
+
+def sequence_sk(sequence: int) -> str:
+    return f"{SEQUENCE_PREFIX}{sequence:0{SEQUENCE_WIDTH}d}"
+
+
+def run_pk(execution_name: str) -> str:
+    return f"{RUN_PREFIX}{execution_name}"
+
+
+def runs_pk(dataset: str) -> str:
+    return f"{RUNS_PREFIX}{dataset}"
+
+
+def runs_sk(started_at_iso: str, execution_name: str) -> str:
+    return f"{started_at_iso}#{execution_name}"
+
+
+def run_key_pk(dataset: str) -> str:
+    return f"{RUN_KEY_PREFIX}{dataset}"

@@ -1,0 +1,43 @@
+"""Each function ships only the config sections it reads, so a config edit redeploys only the
+functions that read what changed."""
+
+from pathlib import Path
+
+from mlops import runtime
+from mlops.config import ProjectConfig
+from tests.infrastructure.conftest import Synthesized, synthesize
+from tests.infrastructure.test_lambda_assets import function_assets
+
+
+def code_hashes(synth: Synthesized) -> dict[str, str]:
+    return {name: path.name for name, (path, _) in function_assets(synth).items()}
+
+
+def edited(config: ProjectConfig, **sections: object) -> ProjectConfig:
+    document = config.model_dump(mode="json")
+    for section, changes in sections.items():
+        assert isinstance(changes, dict)
+        document[section] |= changes
+    return ProjectConfig.model_validate(document)
+
+
+def test_a_deployment_or_drift_edit_changes_no_function(dev: Synthesized, tmp_path: Path) -> None:
+    config = edited(dev.config, deployment={"canary_size_percent": 25}, drift={"cooldown_hours": 3})
+    assert code_hashes(synthesize("dev", tmp_path / "out", config)) == code_hashes(dev)
+
+
+def test_a_training_edit_changes_only_the_functions_that_read_training(dev: Synthesized, tmp_path: Path) -> None:
+    config = edited(dev.config, training={"max_run_seconds": dev.config.training.max_run_seconds + 60})
+    before, after = code_hashes(dev), code_hashes(synthesize("dev", tmp_path / "out", config))
+    changed = {name.removeprefix(f"{dev.config.prefix}-") for name in before if before[name] != after[name]}
+    assert changed == {"pipeline-resolve", "pipeline-record"}
+
+
+def test_each_function_loads_its_packaged_part_as_a_full_config(dev: Synthesized) -> None:
+    for name, (asset, _) in function_assets(dev).items():
+        runtime.packaged_config.cache_clear()
+        loaded = runtime.packaged_config(str(asset))
+        assert loaded.prefix == dev.config.prefix and loaded.datasets == dev.config.datasets, name
+        if name.endswith("pipeline-register"):
+            assert loaded.settings.model_approval == dev.config.settings.model_approval
+    runtime.packaged_config.cache_clear()
