@@ -11,11 +11,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mlops import data_versions, names
+from mlops import names
 from mlops.adapters.s3 import ObjectStore
 from mlops.cli.aws import Aws, connect
 from mlops.cli.context import require_dataset
 from mlops.drift import DriftPolicy
+from mlops.ingest import client as data_versions
 from mlops.registry.data_versions import DataVersionRegistry
 
 console = Console()

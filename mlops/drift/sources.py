@@ -10,12 +10,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from mlops import data_versions
 from mlops.adapters.s3 import ObjectStore
 from mlops.config import DatasetConfig
 from mlops.data import validate_file
 from mlops.data.profile import DatasetProfile
 from mlops.drift.models import DriftInputError
+from mlops.ingest import client as data_versions
 from mlops.registry.data_versions import DataVersionNotFoundError, DataVersionRegistry
 
 

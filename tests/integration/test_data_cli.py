@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from mlops import data_versions
 from mlops.cli.main import app
+from mlops.ingest import client as data_versions
 from mlops.ingest.models import ObjectCreatedEvent
 from mlops.registry.data_versions import DataVersionNotFoundError
 from tests.datasets import csv_bytes, frame
