@@ -156,13 +156,78 @@ class DeploymentConfig(_Model):
     alarms: list[AlarmConfig] = Field(default_factory=list)
 
 
+class DriftMethod(StrEnum):
+    """How one feature's drift is scored (mlops/drift/statistics.py computes each)."""
+
+    PSI = "psi"  # population stability index on the baseline's fixed histogram bins
+    KS = "ks"  # two-sample Kolmogorov-Smirnov test: drifted when its p-value < threshold
+    WASSERSTEIN = "wasserstein"  # Wasserstein-1 distance divided by the baseline's std
+    CHI2 = "chi2"  # two-sample chi-square (contingency) test: drifted when its p-value < threshold
+    JENSEN_SHANNON = "jensen_shannon"  # Jensen-Shannon distance (base 2, in [0, 1]) of category shares
+
+
+NUMERIC_DRIFT_METHODS = frozenset({DriftMethod.PSI, DriftMethod.KS, DriftMethod.WASSERSTEIN})
+CATEGORICAL_DRIFT_METHODS = frozenset({DriftMethod.CHI2, DriftMethod.JENSEN_SHANNON})
+#: methods whose score is a p-value (drifted below the threshold); the others are distances
+#: (drifted at or above it)
+P_VALUE_DRIFT_METHODS = frozenset({DriftMethod.KS, DriftMethod.CHI2})
+#: the threshold of a method chosen per feature without a threshold of its own
+DRIFT_METHOD_THRESHOLDS: dict[DriftMethod, float] = {
+    DriftMethod.PSI: 0.2,
+    DriftMethod.KS: 0.05,
+    DriftMethod.WASSERSTEIN: 0.1,
+    DriftMethod.CHI2: 0.05,
+    DriftMethod.JENSEN_SHANNON: 0.1,
+}
+
+
+class FeatureDriftConfig(_Model):
+    method: DriftMethod | None = None
+    threshold: float | None = Field(default=None, gt=0)
+
+
+class MinSamples(_Model):
+    """Below these many non-null values a feature is `insufficient_data`, never `drifted`."""
+
+    reference: int = Field(default=30, ge=1)
+    current: int = Field(default=30, ge=1)
+
+
 class DriftConfig(_Model):
     schedule: str = Field(default="rate(1 day)", pattern=r"^(rate|cron)\(.+\)$")
-    default_threshold: float = Field(default=0.2, gt=0)
+    numeric_method: DriftMethod = DriftMethod.PSI
+    categorical_method: DriftMethod = DriftMethod.CHI2
+    #: threshold of `numeric_method`; unset: that method's default (DRIFT_METHOD_THRESHOLDS)
+    default_threshold: float | None = Field(default=None, gt=0)
+    #: threshold of `categorical_method`; unset: that method's default
+    categorical_threshold: float | None = Field(default=None, gt=0)
+    #: per-feature threshold for that feature's method
     feature_thresholds: dict[ColumnName, float] = Field(default_factory=dict)
+    #: per-feature method (and threshold)
+    features: dict[ColumnName, FeatureDriftConfig] = Field(default_factory=dict)
+    min_samples: MinSamples = MinSamples()
     drifted_share: float = Field(default=0.3, gt=0, le=1)
     cooldown_hours: int = Field(default=24, ge=0)
     retrain: bool = True
+
+    def method_for(self, feature: str, *, numeric: bool) -> DriftMethod:
+        chosen = self.features.get(feature, FeatureDriftConfig()).method
+        return chosen or (self.numeric_method if numeric else self.categorical_method)
+
+    def threshold_for(self, feature: str, *, numeric: bool) -> float:
+        """The feature's own threshold, else that of its kind's configured method, else the
+        method's default (a per-feature method can be a p-value test where the kind's is a distance)."""
+        own = self.features.get(feature, FeatureDriftConfig()).threshold
+        if own is None:
+            own = self.feature_thresholds.get(feature)
+        if own is not None:
+            return own
+        method = self.method_for(feature, numeric=numeric)
+        if numeric and method == self.numeric_method and self.default_threshold is not None:
+            return self.default_threshold
+        if not numeric and method == self.categorical_method and self.categorical_threshold is not None:
+            return self.categorical_threshold
+        return DRIFT_METHOD_THRESHOLDS[method]
 
 
 class NotificationsConfig(_Model):
@@ -270,14 +335,58 @@ def _spot_problems(training: TrainingConfig) -> Iterable[ConfigProblem]:
             yield ConfigProblem("training.max_wait_seconds", "must be at least max_run_seconds (SageMaker rule)")
 
 
+def _drift_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
+    drift = config.drift
+    if drift.numeric_method not in NUMERIC_DRIFT_METHODS:
+        yield ConfigProblem("drift.numeric_method", f"{drift.numeric_method} does not apply to numeric features")
+    if drift.categorical_method not in CATEGORICAL_DRIFT_METHODS:
+        yield ConfigProblem(
+            "drift.categorical_method", f"{drift.categorical_method} does not apply to categorical features"
+        )
+    dtypes: dict[str, set[bool]] = {}
+    for ds in config.datasets.values():
+        for column in ds.columns:
+            dtypes.setdefault(column.name, set()).add(column.dtype in NUMERIC_DTYPES)
+    for feature in drift.feature_thresholds:
+        if feature not in dtypes:
+            yield ConfigProblem(f"drift.feature_thresholds.{feature}", f"no dataset has a column {feature!r}")
+    for feature, spec in drift.features.items():
+        where = f"drift.features.{feature}"
+        if feature not in dtypes:
+            yield ConfigProblem(where, f"no dataset has a column {feature!r}")
+            continue
+        if spec.threshold is not None and feature in drift.feature_thresholds:
+            yield ConfigProblem(where, "threshold is also set in drift.feature_thresholds; set it in one place")
+        allowed: set[DriftMethod] = set()
+        for numeric in dtypes[feature]:
+            allowed |= NUMERIC_DRIFT_METHODS if numeric else CATEGORICAL_DRIFT_METHODS
+        if spec.method is not None and spec.method not in allowed:
+            methods = ", ".join(sorted(allowed))
+            yield ConfigProblem(f"{where}.method", f"{spec.method} does not apply to {feature!r} (use {methods})")
+    # a p-value threshold of 1 or more would call every feature drifted
+    checks = [
+        ("drift.default_threshold", drift.numeric_method, drift.default_threshold or 0.0),
+        ("drift.categorical_threshold", drift.categorical_method, drift.categorical_threshold or 0.0),
+    ]
+    for feature in sorted(set(drift.feature_thresholds) | set(drift.features)):
+        for numeric in dtypes.get(feature, set()):
+            checks.append(
+                (
+                    f"drift.features.{feature}",
+                    drift.method_for(feature, numeric=numeric),
+                    drift.threshold_for(feature, numeric=numeric),
+                )
+            )
+    for where, method, threshold in checks:
+        if method in P_VALUE_DRIFT_METHODS and threshold >= 1:
+            yield ConfigProblem(where, f"{method} compares a p-value with the threshold: it must be below 1")
+
+
 def _semantic_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
     """Cross-field checks pydantic's per-field validation cannot express."""
     for ds_name, ds in config.datasets.items():
         yield from _dataset_problems(ds_name, ds)
-    all_columns = {c.name for ds in config.datasets.values() for c in ds.columns}
-    for feature in config.drift.feature_thresholds:
-        if feature not in all_columns:
-            yield ConfigProblem(f"drift.feature_thresholds.{feature}", f"no dataset has a column {feature!r}")
+    yield from _drift_problems(config)
     # Bucket names are "<project>-<environment>-<purpose>-<account>-<region>" (<= 63 chars).
     budget = 63 - len("-access-logs-") - 12 - 1 - len(config.settings.region)
     if len(config.prefix) > budget:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the dev tools
 
 from mlops.config import DatasetConfig, Dtype
 

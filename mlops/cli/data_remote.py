@@ -8,12 +8,15 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from mlops import data_versions, names
+from mlops import names
 from mlops.adapters.s3 import ObjectStore
 from mlops.cli.aws import Aws, connect
 from mlops.cli.context import require_dataset
+from mlops.drift import DriftPolicy
+from mlops.ingest import client as data_versions
 from mlops.registry.data_versions import DataVersionRegistry
 
 console = Console()
@@ -151,33 +154,54 @@ def _pair(pair: tuple[float | None, float | None] | None) -> str:
     return "" if pair is None else " -> ".join("-" if v is None else f"{v:.4g}" for v in pair)
 
 
+STATUS_STYLE = {"drifted": "red", "missing": "red", "ok": "green", "insufficient_data": "yellow", "skipped": "dim"}
+
+
 def diff(
     ctx: typer.Context,
-    a: Annotated[str, typer.Argument(help="DATASET@vA")],
+    a: Annotated[str, typer.Argument(help="DATASET@vA (the baseline)")],
     b: Annotated[str, typer.Argument(help="DATASET@vB")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Objects added/removed/changed, schema change, and per-column profile shifts (PSI)."""
+    """Objects added/removed/changed, schema change, and B's columns judged for drift against A
+    with the configured drift thresholds (unique id columns are not compared)."""
     aws = connect(ctx.obj)
     registry, store = _registry(aws), ObjectStore(aws.client("s3"))
-    result = data_versions.diff(data_versions.show(registry, store, a), data_versions.show(registry, store, b))
+    version_a, version_b = data_versions.show(registry, store, a), data_versions.show(registry, store, b)
+    dataset = version_a[0].dataset
+    require_dataset(aws.config, dataset)
+    policy = DriftPolicy.for_dataset(aws.config.drift, aws.config.datasets[dataset])
+    result = data_versions.diff(version_a, version_b, policy)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
-    console.print(f"[bold]{result.a}[/] -> [bold]{result.b}[/]: rows {result.rows[0]} -> {result.rows[1]}")
+    console.print(
+        f"[bold]{escape(result.a)}[/] -> [bold]{escape(result.b)}[/]: rows {result.rows[0]} -> {result.rows[1]}"
+    )
     console.print(
         f"objects: +{len(result.added)} -{len(result.removed)} ~{len(result.changed)} ={result.unchanged}"
         + ("   [yellow]schema changed[/]" if result.schema_changed else "")
     )
     for label, keys in (("added", result.added), ("removed", result.removed), ("changed", result.changed)):
         for key in keys:
-            console.print(f"  {label:8} {key}")
-    table = Table("column", "null rate", "mean", "std", "PSI", "categories")
+            console.print(f"  {label:8} {escape(key)}", highlight=False)
+    if result.verdict is not None:
+        style = "red" if result.verdict == "drifted" else "green" if result.verdict == "ok" else "yellow"
+        console.print(f"drift: [bold {style}]{result.verdict}[/] ({result.drifted_share:.0%} of compared columns)")
+    table = Table("column", "status", "method", "score", "threshold", "null rate", "mean", "PSI", "categories")
     for s in result.shifts:
         cats = ""
-        if s.kind == "categorical":
-            cats = f"max share change {s.max_share_change:.3f}; +{s.new_values} -{s.vanished_values}"
+        if s.kind == "categorical" and s.max_share_change is not None:
+            cats = f"max share change {s.max_share_change:.3f}; new {s.new_values} vanished {s.vanished_values}"
         table.add_row(
-            s.column, _pair(s.null_rate), _pair(s.mean), _pair(s.std), "" if s.psi is None else f"{s.psi:.4f}", cats
+            escape(s.column),
+            f"[{STATUS_STYLE.get(s.status, 'dim')}]{s.status}[/]",
+            s.method or "-",
+            "-" if s.score is None else f"{s.score:.4g}",
+            "-" if s.threshold is None else f"{s.threshold:g}",
+            _pair(s.null_rate),
+            _pair(s.mean),
+            "" if s.psi is None else f"{s.psi:.4f}",
+            escape(cats),
         )
     console.print(table)

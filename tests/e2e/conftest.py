@@ -1,8 +1,12 @@
 """A local cloud of the test session's own: started through the real `mlops local up` command,
-always stopped at the end.
+always stopped at the end through the real `mlops local down`, and the teardown checks that
+it really went down (status, process, a second `down`): that path is asserted where it runs,
+after every test, instead of in a test that would have to run last.
 
 The cloud keeps its files in a temporary directory ($MLOPS_LOCAL_STATE_DIR), so a developer's
-running cloud (under `.mlops/`) is neither reused nor stopped by the tests.
+running cloud (under `.mlops/`) is neither reused nor stopped by the tests. Tests share the
+cloud (one `up` per session keeps the suite fast) but never depend on each other: each one
+creates the data and runs it asserts on.
 """
 
 import json
@@ -18,6 +22,9 @@ from typing import Any
 
 import boto3
 import pytest
+
+from mlops.local import process
+from tests.waiting import wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MLOPS = [sys.executable, "-m", "mlops.cli.main"]
@@ -118,5 +125,31 @@ def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud
         cloud = LocalCloud(state_dir=state_dir, env=env, up=json.loads(result.stdout), up_seconds=elapsed)
         print(f"\nmlops local up: {elapsed:.1f}s end to end; phases: {cloud.up['timings']}")
         yield cloud
-    finally:
+    except BaseException:
         subprocess.run([*MLOPS, "local", "down"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+        raise
+    try:
+        down_and_check(cloud)
+    finally:
+        process.stop(int(cloud.up["pid"]))  # only if the checked `down` did not stop it
+
+
+def process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    # a zombie waiting for a parent that never reaps it is gone, too
+    return stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] in {"Z", "X"}
+
+
+def down_and_check(cloud: LocalCloud) -> None:
+    """`mlops local down` stops the cloud `up` started: status says so, the server process is
+    gone, and a second `down` is safe."""
+    cloud.mlops("local", "down")
+    status = json.loads(cloud.mlops("local", "status", "--json").stdout)
+    assert status == {"running": False, "stale": False}
+    pid = int(cloud.up["pid"])
+    wait_until(lambda: process_gone(pid), timeout=10, what=f"the local cloud's server (pid {pid}) to exit")
+    assert "no local cloud is running" in cloud.mlops("local", "down").stdout

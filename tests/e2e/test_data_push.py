@@ -4,6 +4,7 @@ handlers from the deployed assets -> a data version, or a quarantine."""
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"good": good, "bad": bad, "same": same}
 
 
-def push(cloud: LocalCloud, path: Path) -> tuple[int, dict]:
+def push(cloud: LocalCloud, path: Path) -> tuple[int, dict[str, Any]]:
     result = cloud.mlops(
         "--local", "data", "push", str(path), "--dataset", DATASET, "--wait", "--json", "--timeout", "120", check=False
     )
@@ -42,11 +43,27 @@ def push(cloud: LocalCloud, path: Path) -> tuple[int, dict]:
     return result.returncode, json.loads(result.stdout)
 
 
-def test_a_good_file_becomes_a_data_version(local_cloud: LocalCloud, files: dict[str, Path]) -> None:
+def versions(cloud: LocalCloud) -> list[dict[str, Any]]:
+    listed: list[dict[str, Any]] = json.loads(cloud.mlops("--local", "data", "versions", DATASET, "--json").stdout)
+    return listed
+
+
+@pytest.fixture(scope="module")
+def accepted(local_cloud: LocalCloud, files: dict[str, Path]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The good file pushed once: (the dataset's versions before, the push's result). Other
+    tests in the session may push to the same dataset, so nothing here assumes it is `v1`."""
+    before = versions(local_cloud)
     code, result = push(local_cloud, files["good"])
     assert code == 0, result
+    return before, result
+
+
+def test_a_good_file_becomes_a_data_version(
+    local_cloud: LocalCloud, accepted: tuple[list[dict[str, Any]], dict[str, Any]]
+) -> None:
+    before, result = accepted
     assert {"verdict", "version", "version_id", "manifest_uri", "report_uri"} <= set(result)
-    assert result["verdict"] == "accepted" and result["version"] == "v1"
+    assert result["verdict"] == "accepted" and result["version"] == f"v{len(before) + 1}"
     s3 = local_cloud.client("s3")
     manifest_key = result["manifest_uri"].split("/", 3)[3]
     manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=manifest_key)["Body"].read())
@@ -54,21 +71,27 @@ def test_a_good_file_becomes_a_data_version(local_cloud: LocalCloud, files: dict
     assert obj["key"] == result["upload"]["key"] and obj["version_id"] == result["upload"]["version_id"]
     assert manifest["rows"] == 400 and manifest["profile"]["columns"]["mean_radius"]["kind"] == "numeric"
 
-    versions = json.loads(local_cloud.mlops("--local", "data", "versions", DATASET, "--json").stdout)
-    assert [v["name"] for v in versions] == ["v1"]
+    after = versions(local_cloud)
+    assert [v["name"] for v in after] == [v["name"] for v in before] + [result["version"]]
 
+    # the ingestion of this upload (its object version is in the execution's input) succeeded
     sfn = local_cloud.client("stepfunctions")
     [machine] = [m for m in sfn.list_state_machines()["stateMachines"] if m["name"].endswith("-ingestion")]
-    statuses = {e["status"] for e in sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]}
-    assert statuses == {"SUCCEEDED"}
+    executions = sfn.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
+    upload_version = result["upload"]["version_id"]
+    mine = [e for e in executions if upload_version in sfn.describe_execution(executionArn=e["executionArn"])["input"]]
+    assert [e["status"] for e in mine] == ["SUCCEEDED"], mine
 
 
-def test_the_same_bytes_again_are_the_same_version(local_cloud: LocalCloud, files: dict[str, Path]) -> None:
-    """Runs after the good file was accepted as v1 (test order in this module)."""
+def test_the_same_bytes_again_are_the_same_version(
+    local_cloud: LocalCloud, files: dict[str, Path], accepted: tuple[list[dict[str, Any]], dict[str, Any]]
+) -> None:
+    _, first = accepted
+    listed = versions(local_cloud)
     code, again = push(local_cloud, files["same"])
-    assert code == 0 and again["verdict"] == "accepted" and again["version"] == "v1"
-    versions = json.loads(local_cloud.mlops("--local", "data", "versions", DATASET, "--json").stdout)
-    assert len(versions) == 1
+    assert code == 0 and again["verdict"] == "accepted"
+    assert (again["version"], again["version_id"]) == (first["version"], first["version_id"])
+    assert versions(local_cloud) == listed  # no new version
 
 
 def test_a_bad_file_is_rejected_quarantined_and_left_untouched(local_cloud: LocalCloud, files: dict[str, Path]) -> None:

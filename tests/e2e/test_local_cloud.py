@@ -1,7 +1,7 @@
-"""`mlops local up` deploys every synthesized stack into the local cloud; `status` and `down`
-report and stop it (test_zz_down.py, which runs last). What must exist is read from the
-synthesized templates, so these tests stay right as the stacks grow. The time of `up` is
-measured in bench/synth.py, not asserted here."""
+"""`mlops local up` deploys every synthesized stack into the local cloud; `status` reports it
+(`down` is checked by the session fixture's teardown in conftest.py, after every test). What
+must exist is read from the synthesized templates, so these tests stay right as the stacks
+grow. The time of `up` is measured in bench/synth.py, not asserted here."""
 
 import json
 
@@ -80,3 +80,11 @@ def test_every_declared_state_machine_exists(local_cloud: LocalCloud) -> None:
     for logical_id, arn in machines.items():
         assert arn, f"{logical_id} was not created"
         assert json.loads(client.describe_state_machine(stateMachineArn=arn)["definition"])["States"]
+
+
+def test_status_reports_the_running_cloud(local_cloud: LocalCloud) -> None:
+    status = json.loads(local_cloud.mlops("local", "status", "--json").stdout)
+    assert status["running"] is True and status["stale"] is False
+    assert status["endpoint"] == local_cloud.endpoint
+    assert status["pid"] == local_cloud.up["pid"]
+    assert [s["name"] for s in status["stacks"]] == [s["name"] for s in local_cloud.up["stacks"]]

@@ -59,7 +59,8 @@ def test_identical_re_upload_trains_and_an_overwritten_key_changes_nothing(
     version = first["version"]
     original_sha = hashlib.sha256(path.read_bytes()).hexdigest()
 
-    before = train(local_cloud, version)
+    # --force: another module may already have trained this version with these hyperparameters
+    before = train(local_cloud, version, "--force")
     assert before["status"] == "SUCCEEDED", before
     assert set(trained_bytes(local_cloud, before["execution_arn"]).values()) == {original_sha}
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
+from tests.infrastructure import references
 from tests.infrastructure.conftest import Synthesized
 
 
@@ -14,7 +15,7 @@ def definition(synth: Synthesized) -> dict[str, Any]:
     body = machine["Properties"]["DefinitionString"]
     if isinstance(body, dict):  # Fn::Join of literal parts and tokens: keep the literal JSON
         body = "".join(p if isinstance(p, str) else "TOKEN" for p in body["Fn::Join"][1])
-    return json.loads(body)
+    return dict(json.loads(body))
 
 
 def all_states(states: dict[str, Any]) -> dict[str, Any]:
@@ -108,30 +109,27 @@ def test_uploads_under_incoming_start_the_ingestion(dev: Synthesized) -> None:
 
 def test_only_the_conclude_function_writes_the_registry_and_the_bus(dev: Synthesized) -> None:
     template = dev.template(dev.stacks.data).to_json()
-    writers = set()
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] != "AWS::IAM::Policy":
-            continue
-        actions = json.dumps(resource["Properties"]["PolicyDocument"])
-        if "dynamodb:PutItem" in actions or "events:PutEvents" in actions:
-            writers.add(logical_id)
-    assert len(writers) == 1 and "Conclude" in next(iter(writers))
+    writers: set[str] = set()
+    for policy in references.resources(template, "AWS::IAM::Policy").values():
+        granted = {a for s in policy["Properties"]["PolicyDocument"]["Statement"] for a in references.actions(s)}
+        if {"dynamodb:PutItem", "events:PutEvents"} & granted:
+            writers.update(references.referenced_id(role) for role in policy["Properties"]["Roles"])
+    assert writers == {references.function_role(template, "functions.ingest_conclude.handler.handler")}
 
 
 def test_the_state_machine_can_use_the_topic_key_it_publishes_with(dev: Synthesized) -> None:
     template = dev.template(dev.stacks.data).to_json()
-    machine_roles = {
-        json.dumps(r["Properties"]["RoleArn"])
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::StepFunctions::StateMachine"
-    }
-    granted = set()
-    for resource in template["Resources"].values():
-        if resource["Type"] != "AWS::IAM::Policy":
-            continue
-        roles = {json.dumps({"Fn::GetAtt": [ref["Ref"], "Arn"]}) for ref in resource["Properties"]["Roles"]}
-        if roles & machine_roles:
-            for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
-                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                granted.update(actions)
+    statements = references.statements_of_role(template, references.state_machine_role(template))
+    granted = {action for statement in statements for action in references.actions(statement)}
     assert {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"} <= granted
+    # ... on the key the topic is encrypted with, not on some other key
+    _, topic = references.only(references.resources(template, "AWS::SNS::Topic"), "topic")
+    key = topic["Properties"]["KmsMasterKeyId"]
+    assert any(
+        "kms:GenerateDataKey" in references.actions(statement) and key in _as_list(statement["Resource"])
+        for statement in statements
+    ), key
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -11,9 +11,9 @@ import pytest
 from tests.infrastructure.conftest import Synthesized
 
 
-def function_assets(synth: Synthesized) -> dict[str, Path]:
-    """Function name -> its asset directory in the cloud assembly."""
-    assets = {}
+def function_assets(synth: Synthesized) -> dict[str, tuple[Path, str]]:
+    """Function name -> its asset directory in the cloud assembly, and its handler."""
+    assets: dict[str, tuple[Path, str]] = {}
     for stack in (synth.stacks.data, synth.stacks.pipeline):
         for resource in synth.template(stack).to_json()["Resources"].values():
             if resource["Type"] != "AWS::Lambda::Function":
@@ -91,34 +91,3 @@ def test_registration_approval_comes_from_the_environment_config(dev: Synthesize
         asset_dir, _ = function_assets(synth)[f"{synth.config.prefix}-pipeline-register"]
         packaged = json.loads((asset_dir / "project_config.json").read_text())
         assert packaged["settings"]["model_approval"] == synth.config.settings.model_approval == expected
-
-
-def test_asset_content_is_deterministic(tmp_path: Path) -> None:
-    from stacks import packaging
-
-    first = packaging.stage("ingest_plan", '{"a": 1}', tmp_path / "one")
-    second = packaging.stage("ingest_plan", '{"a": 1}', tmp_path / "two")
-    other = packaging.stage("ingest_plan", '{"a": 2}', tmp_path / "three")
-    assert first.name == second.name != other.name
-
-
-def test_old_staging_directories_are_pruned_per_function(tmp_path: Path) -> None:
-    import os
-
-    from stacks import packaging
-
-    staged = []
-    for version in range(4):
-        path = packaging.stage("ingest_plan", json.dumps({"v": version}), tmp_path)
-        os.utime(path, (1_000 + version, 1_000 + version))  # staged in this order
-        staged.append(path)
-    other = packaging.stage("ingest_conclude", "{}", tmp_path)
-    removed = packaging.prune("ingest_plan", tmp_path, keep=2)
-    assert sorted(removed) == sorted(staged[:2])
-    assert [p.is_dir() for p in staged] == [False, False, True, True]
-    assert other.is_dir()  # another function's directories are not touched
-    # re-staging an existing version marks it recent, so it survives the next prune
-    again = packaging.stage("ingest_plan", json.dumps({"v": 2}), tmp_path)
-    assert again == staged[2]
-    packaging.prune("ingest_plan", tmp_path, keep=1)
-    assert again.is_dir() and not staged[3].is_dir()

@@ -15,13 +15,15 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "mlops.yaml"
 
 
 def test_synth_has_no_unacknowledged_finding(dev: Synthesized, prod: Synthesized) -> None:
-    # app.synth() in the fixtures raises on any finding; this checks the report too.
+    # app.synth() in the fixtures raises on any finding; the report it writes must agree. A
+    # missing report means the validation never ran, which is a failure, not a pass.
     for synth in (dev, prod):
         report = synth.outdir / "validation-report.json"
-        if report.exists():
-            body = json.loads(report.read_text())
-            violations = [v for plugin in body.get("pluginReports", []) for v in plugin.get("violations", [])]
-            assert violations == []
+        assert report.is_file(), f"synth wrote no {report.name} in {synth.outdir}: cdk-nag did not run"
+        body = json.loads(report.read_text())
+        assert body["title"] == "Validation Report", body
+        violations = [v for plugin in body["pluginReports"] for v in plugin["violations"]]
+        assert violations == []
 
 
 def test_a_new_finding_fails_synth(tmp_path: Path) -> None:

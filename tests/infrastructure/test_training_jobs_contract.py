@@ -48,9 +48,9 @@ def test_the_job_role_may_write_training_and_processing_job_logs_and_nothing_wid
             writes.setdefault(json.dumps(target), set()).update(actions)
     groups = {group for group in LOG_GROUPS.values() for rendered in writes if f":log-group:{group}:*" in rendered}
     assert groups == set(LOG_GROUPS.values())
-    for rendered, actions in writes.items():
+    for rendered, granted in writes.items():
         assert any(f":log-group:{group}:*" in rendered for group in LOG_GROUPS.values()), rendered
-        assert {"logs:CreateLogStream", "logs:PutLogEvents"} <= actions, rendered
+        assert {"logs:CreateLogStream", "logs:PutLogEvents"} <= granted, rendered
 
 
 def test_the_evaluation_step_keeps_what_its_job_is_priced_by(dev: Synthesized) -> None:

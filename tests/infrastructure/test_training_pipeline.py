@@ -1,17 +1,12 @@
 """The training state machine: its states, retries, catches, SageMaker parameters and IAM."""
 
-import gzip
-import io
 import json
-import tarfile
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from mlops.config import VpcConfig
-from stacks import packaging
 from stacks.constructs.sagemaker_job_states import has_instance_storage
+from tests.infrastructure import references
 from tests.infrastructure.conftest import Synthesized, synthesize
 
 
@@ -20,9 +15,19 @@ def _literal(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, separators=(",", ":")).replace('"', "'")
 
 
+def pipeline_template(synth: Synthesized) -> dict[str, Any]:
+    return dict(synth.template(synth.stacks.pipeline).to_json())
+
+
+def artifacts_key(synth: Synthesized) -> str:
+    """The artifacts bucket's KMS key, as the definition renders a reference to it."""
+    _, bucket = references.only(references.resources(pipeline_template(synth), "AWS::S3::Bucket"), "bucket")
+    [rule] = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    return _literal(rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"])
+
+
 def machine(synth: Synthesized) -> dict[str, Any]:
-    template = synth.template(synth.stacks.pipeline)
-    [found] = template.find_resources("AWS::StepFunctions::StateMachine").values()
+    _, found = references.state_machine(pipeline_template(synth))
     return dict(found["Properties"])
 
 
@@ -157,7 +162,8 @@ def test_training_uses_managed_spot_with_max_wait_checkpoints_and_kms(dev: Synth
     assert params["CheckpointConfig"] == {"S3Uri.$": "$.run.checkpoint_uri", "LocalPath": "/opt/ml/checkpoints"}
     assert params["ResourceConfig"]["InstanceType"] == training.instance_type
     assert params["ResourceConfig"]["InstanceCount"] == training.instance_count
-    assert "EncryptionKey" in params["OutputDataConfig"]["KmsKeyId"]
+    key = artifacts_key(dev)
+    assert params["OutputDataConfig"]["KmsKeyId"] == key
     assert "/models/" in params["OutputDataConfig"]["S3OutputPath"]
     image = params["AlgorithmSpecification"]["TrainingImage"]
     assert image.endswith(f"/sagemaker-xgboost:{training.framework_version}")
@@ -165,23 +171,8 @@ def test_training_uses_managed_spot_with_max_wait_checkpoints_and_kms(dev: Synth
     assert has_instance_storage(training.instance_type)
     assert "VolumeKmsKeyId" not in params["ResourceConfig"]
     evaluation = states(dev)["Evaluate"]["Parameters"]
-    assert "EncryptionKey" in evaluation["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"]
-    assert "EncryptionKey" in evaluation["ProcessingOutputConfig"]["KmsKeyId"]
-
-
-@pytest.mark.parametrize(
-    ("instance_type", "local"),
-    [
-        ("ml.g5.xlarge", True),
-        ("ml.g4dn.xlarge", True),
-        ("ml.m5d.large", True),
-        ("ml.p3.2xlarge", False),
-        ("ml.m5.large", False),
-        ("ml.c5.xlarge", False),
-    ],
-)
-def test_volume_keys_only_where_sagemaker_accepts_them(instance_type: str, local: bool) -> None:
-    assert has_instance_storage(instance_type) is local
+    assert evaluation["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == key
+    assert evaluation["ProcessingOutputConfig"]["KmsKeyId"] == key
 
 
 def test_the_code_reaches_sagemaker_as_a_sourcedir_tarball(dev: Synthesized) -> None:
@@ -195,16 +186,6 @@ def test_the_code_reaches_sagemaker_as_a_sourcedir_tarball(dev: Synthesized) -> 
     assert evaluate["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri.$"] == "$.run.evaluation_prefix"
 
 
-def test_the_source_archive_is_a_reproducible_tarball_of_the_training_code(tmp_path: Path) -> None:
-    source = packaging.REPO_ROOT / "training"
-    first = packaging.source_archive(source, tmp_path / "a")
-    second = packaging.source_archive(source, tmp_path / "b")
-    assert first.name == "sourcedir.tar.gz"
-    assert first.read_bytes() == second.read_bytes()
-    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(first.read_bytes()))) as archive:
-        assert {"train.py", "evaluate.py", "inference.py"} <= set(archive.getnames())
-
-
 def test_state_machine_has_timeout_tracing_and_full_logging(dev: Synthesized) -> None:
     props = machine(dev)
     assert props["StateMachineType"] == "STANDARD"
@@ -212,42 +193,55 @@ def test_state_machine_has_timeout_tracing_and_full_logging(dev: Synthesized) ->
     assert props["LoggingConfiguration"]["Level"] == "ALL"
     assert props["LoggingConfiguration"]["IncludeExecutionData"] is True
     assert definition(dev)["TimeoutSeconds"] >= dev.config.training.max_run_seconds
-    outputs = dev.template(dev.stacks.pipeline).to_json()["Outputs"]
-    assert any("TrainingStateMachineArn" in name for name in outputs)
+    # the stack outputs the machine's ARN (its Ref) for the CLI and for users
+    machine_id, _ = references.state_machine(pipeline_template(dev))
+    outputs = pipeline_template(dev)["Outputs"]
+    assert {"Ref": machine_id} in [output["Value"] for output in outputs.values()]
 
 
-def _role_statements(synth: Synthesized, role_part: str) -> list[dict[str, Any]]:
-    template = synth.template(synth.stacks.pipeline).to_json()
-    found = []
-    for logical_id, resource in template["Resources"].items():
-        if resource["Type"] == "AWS::IAM::Policy" and role_part in logical_id:
-            found.extend(resource["Properties"]["PolicyDocument"]["Statement"])
-    assert found, role_part
-    return found
+RESOLVE = "functions.pipeline_resolve.handler.handler"
+GATE = "functions.pipeline_gate.handler.handler"
+REGISTER = "functions.pipeline_register.handler.handler"
+RECORD = "functions.pipeline_record.handler.handler"
 
 
-def _actions(statement: dict[str, Any]) -> list[str]:
-    action = statement["Action"]
-    return action if isinstance(action, list) else [action]
+def statements_of_function(synth: Synthesized, handler: str) -> list[dict[str, Any]]:
+    template = pipeline_template(synth)
+    return references.statements_of_role(template, references.function_role(template, handler))
+
+
+def statements_of_state_machine(synth: Synthesized) -> list[dict[str, Any]]:
+    template = pipeline_template(synth)
+    return references.statements_of_role(template, references.state_machine_role(template))
+
+
+def statements_of_training_role(synth: Synthesized) -> list[dict[str, Any]]:
+    template = pipeline_template(synth)
+    return references.statements_of_role(template, references.service_role(template, "sagemaker.amazonaws.com"))
 
 
 def test_the_state_machine_may_pass_only_the_training_role_to_sagemaker(dev: Synthesized) -> None:
-    statements = _role_statements(dev, "TrainingStateMachineRole")
-    passes = [s for s in statements if "iam:PassRole" in _actions(s)]
+    passes = [s for s in statements_of_state_machine(dev) if "iam:PassRole" in references.actions(s)]
     assert len(passes) == 1
     [pass_role] = passes
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
-    assert pass_role["Resource"]["Fn::GetAtt"][0].startswith("TrainingRole")
+    training_role = references.service_role(pipeline_template(dev), "sagemaker.amazonaws.com")
+    assert pass_role["Resource"] == {"Fn::GetAtt": [training_role, "Arn"]}
 
 
 def test_sagemaker_job_actions_are_scoped_to_the_project_prefix(dev: Synthesized) -> None:
     prefix = dev.config.prefix
-    for role in ("TrainingStateMachineRole", "TrainingRegisterFunction", "TrainingResolveFunction"):
-        for statement in _role_statements(dev, role):
-            if not any(a.startswith("sagemaker:") for a in _actions(statement)):
+    for role, statements in (
+        ("state machine", statements_of_state_machine(dev)),
+        ("register function", statements_of_function(dev, REGISTER)),
+        ("resolve function", statements_of_function(dev, RESOLVE)),
+    ):
+        for statement in statements:
+            if not any(a.startswith("sagemaker:") for a in references.actions(statement)):
                 continue
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            if [a for a in _actions(statement) if a.startswith("sagemaker:")] == ["sagemaker:ListModelPackages"]:
+            sagemaker_actions = [a for a in references.actions(statement) if a.startswith("sagemaker:")]
+            if sagemaker_actions == ["sagemaker:ListModelPackages"]:
                 continue  # no resource-level permissions exist for it (see below)
             for resource in resources:
                 assert resource != "*", (role, statement)
@@ -257,17 +251,17 @@ def test_sagemaker_job_actions_are_scoped_to_the_project_prefix(dev: Synthesized
                     or f":processing-job/{prefix}-*" in rendered
                     or (f"/{prefix}-" in rendered and ":model-package" in rendered)
                 ), (role, rendered)
-    creates = [a for s in _role_statements(dev, "TrainingStateMachineRole") for a in _actions(s)]
+    creates = [a for s in statements_of_state_machine(dev) for a in references.actions(s)]
     assert {"sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob"} <= set(creates)
 
 
 def test_functions_get_exact_grants(dev: Synthesized) -> None:
-    gate = [a for s in _role_statements(dev, "TrainingGateFunction") for a in _actions(s)]
+    gate = [a for s in statements_of_function(dev, GATE) for a in references.actions(s)]
     assert not any(a.startswith(("s3:Put", "dynamodb:", "sagemaker:")) for a in gate)
-    register = [a for s in _role_statements(dev, "TrainingRegisterFunction") for a in _actions(s)]
+    register = [a for s in statements_of_function(dev, REGISTER) for a in references.actions(s)]
     assert "sagemaker:CreateModelPackage" in register
     assert not any(a.startswith(("s3:", "dynamodb:")) for a in register)
-    resolve = [a for s in _role_statements(dev, "TrainingResolveFunction") for a in _actions(s)]
+    resolve = [a for s in statements_of_function(dev, RESOLVE) for a in references.actions(s)]
     assert {"dynamodb:GetItem", "dynamodb:Query", "s3:PutObject"} <= set(resolve)
     assert {"sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage"} <= set(resolve)
     assert not any(a.startswith("dynamodb:Put") or a.startswith("dynamodb:Update") for a in resolve)
@@ -275,17 +269,17 @@ def test_functions_get_exact_grants(dev: Synthesized) -> None:
         a.startswith("sagemaker:") and a not in {"sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage"}
         for a in resolve
     )
-    record = [a for s in _role_statements(dev, "TrainingRecordFunction") for a in _actions(s)]
+    record = [a for s in statements_of_function(dev, RECORD) for a in references.actions(s)]
     assert "dynamodb:PutItem" in record
     assert not any(a.startswith(("s3:", "sagemaker:", "dynamodb:Delete", "dynamodb:Update")) for a in record)
 
 
 def test_only_the_champion_listing_is_unscoped(dev: Synthesized) -> None:
     """ListModelPackages has no resource-level permissions; every other SageMaker action is scoped."""
-    for statement in _role_statements(dev, "TrainingResolveFunction"):
+    for statement in statements_of_function(dev, RESOLVE):
         if statement["Resource"] == "*":
             # CDK merges it with X-Ray's (also resourceless) actions
-            assert set(_actions(statement)) <= {
+            assert set(references.actions(statement)) <= {
                 "sagemaker:ListModelPackages",
                 "xray:PutTelemetryRecords",
                 "xray:PutTraceSegments",
@@ -303,10 +297,10 @@ def test_jobs_run_in_the_configured_vpc_with_scoped_network_interfaces(tmp_path:
     assert s["Train"]["Parameters"]["VpcConfig"] == expected
     assert s["Train"]["Parameters"]["EnableNetworkIsolation"] is True
     assert s["Evaluate"]["Parameters"]["NetworkConfig"] == {"EnableNetworkIsolation": True, "VpcConfig": expected}
-    statements = _role_statements(synth, "TrainingRole")
-    [create] = [st for st in statements if "ec2:CreateNetworkInterface" in _actions(st)]
+    statements = statements_of_training_role(synth)
+    [create] = [st for st in statements if "ec2:CreateNetworkInterface" in references.actions(st)]
     rendered = json.dumps(create["Resource"])
     assert ":subnet/subnet-0123456789abcdef0" in rendered and ":security-group/sg-0123456789abcdef0" in rendered
     # without a VPC, no EC2 permissions at all
     assert "VpcConfig" not in states(dev)["Train"]["Parameters"]
-    assert not any(a.startswith("ec2:") for st in _role_statements(dev, "TrainingRole") for a in _actions(st))
+    assert not any(a.startswith("ec2:") for st in statements_of_training_role(dev) for a in references.actions(st))

@@ -96,18 +96,20 @@ class DataLake:
         return the_plan, self.concluder.conclude(the_plan, results)
 
     def events(self) -> list[dict[str, Any]]:
-        received = []
-        while True:
-            messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return received
+        """The domain events delivered so far. In-process moto delivers synchronously, during
+        PutEvents, so this drains what is there and never waits."""
+        received: list[dict[str, Any]] = []
+        receive = self.sqs.receive_message
+        while messages := receive(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", []):
             for message in messages:
                 received.append(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return received
 
     def body(self, key: str, version_id: str | None = None) -> bytes:
         kwargs = {"VersionId": version_id} if version_id else {}
-        return self.s3.get_object(Bucket=self.bucket, Key=key, **kwargs)["Body"].read()
+        body: bytes = self.s3.get_object(Bucket=self.bucket, Key=key, **kwargs)["Body"].read()
+        return body
 
 
 @pytest.fixture

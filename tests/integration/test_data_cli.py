@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from mlops import data_versions
 from mlops.cli.main import app
+from mlops.ingest import client as data_versions
 from mlops.ingest.models import ObjectCreatedEvent
 from mlops.registry.data_versions import DataVersionNotFoundError
 from tests.datasets import csv_bytes, frame
@@ -34,7 +35,8 @@ def push_and_ingest(lake: DataLake, path: Path) -> data_versions.Upload:
     return upload
 
 
-def cli(*args: str) -> dict | list:
+def cli(*args: str) -> Any:
+    """The command's --json output (an object or a list, as the command prints it)."""
     result = runner.invoke(app, ["-f", str(EXAMPLE), *args], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return json.loads(result.output)

@@ -29,7 +29,8 @@ def bad(lake: DataLake) -> bytes:
     return csv_bytes(df)
 
 
-def s3_key(uri: str) -> str:
+def s3_key(uri: str | None) -> str:
+    assert uri is not None, "no S3 URI"
     return uri.split("/", 3)[3]
 
 

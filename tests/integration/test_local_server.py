@@ -1,9 +1,10 @@
 """The local cloud's launcher alone (no CDK CLI): `python -m mlops.local.server` starts with our
 plugins installed, the CloudFormation gaps our stacks hit are bridged, layer seeding works,
-and the process group stops cleanly. Also the state handling of `status`/`down`/`endpoint`."""
+and the process group stops cleanly. (The stale-state handling is in tests/unit/local/test_state.py.)"""
 
 import io
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -15,8 +16,6 @@ from typing import Any
 import boto3
 import pytest
 
-from mlops import local
-from mlops.errors import LocalCloudError
 from mlops.local import layers, process
 from mlops.local.state import LocalCloudState, LocalPaths, save
 
@@ -232,6 +231,53 @@ def test_exports_follow_updates(server: tuple[str, int]) -> None:
     assert exports["local-test-shared"] == "third"
 
 
+def test_local_down_stops_a_cloud_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mlops local status` and `down`, the real commands, on a server in a state directory of
+    this test's own (the session's e2e cloud is checked going down in its fixture's teardown)."""
+    monkeypatch.setenv("MLOPS_LOCAL_STATE_DIR", str(tmp_path / "state"))
+    paths = LocalPaths.at(REPO_ROOT)
+    port = process.free_port("localhost")
+    endpoint = process.endpoint_url("localhost", port)
+    started = process.start("localhost", port, paths.server_log, cwd=REPO_ROOT)
+    try:
+        process.wait_until_answering(started, endpoint, paths.server_log, timeout=60)
+        state = LocalCloudState(
+            pid=started.pid,
+            host="localhost",
+            port=port,
+            endpoint=endpoint,
+            region=REGION,
+            started_at=datetime.now(UTC),
+            environment="dev",
+            config_path="mlops.yaml",
+            log_file=str(paths.server_log),
+        )
+        save(paths, state)
+        env = dict(os.environ)  # with this test's state directory
+
+        def mlops(*arguments: str) -> str:
+            result = subprocess.run(
+                [sys.executable, "-m", "mlops.cli.main", "local", *arguments],
+                cwd=REPO_ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert result.returncode == 0, result.stderr[-3000:]
+            return result.stdout
+
+        status = json.loads(mlops("status", "--json"))
+        assert (status["running"], status["pid"], status["endpoint"]) == (True, started.pid, endpoint)
+        assert f"stopped the local cloud (pid {started.pid})" in mlops("down")
+        assert started.wait(timeout=10) is not None  # the server process exited
+        assert json.loads(mlops("status", "--json")) == {"running": False, "stale": False}
+        assert not paths.state_file.exists()
+        assert "no local cloud is running" in mlops("down")  # safe when nothing runs
+    finally:
+        process.stop(started.pid)
+
+
 def test_stop_ends_the_server(tmp_path: Path) -> None:
     log = tmp_path / "server.log"
     port = process.free_port("localhost")
@@ -243,32 +289,3 @@ def test_stop_ends_the_server(tmp_path: Path) -> None:
     assert not process.alive(started.pid)
     assert not process.answers(endpoint, timeout=0.5)
     assert process.stop(started.pid) is False
-
-
-def test_a_stale_state_is_reported_and_cleared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MLOPS_LOCAL_STATE_DIR", raising=False)
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead_pid = int(finished.stdout)
-    paths = LocalPaths.at(tmp_path)
-    save(
-        paths,
-        LocalCloudState(
-            pid=dead_pid,
-            host="localhost",
-            port=1,
-            endpoint="http://localhost:1",
-            region=REGION,
-            started_at=datetime.now(UTC),
-            environment="dev",
-            config_path="mlops.yaml",
-            log_file=str(paths.server_log),
-        ),
-    )
-    current = local.status(tmp_path)
-    assert (current.running, current.stale) == (False, True)
-    with pytest.raises(LocalCloudError, match="no local cloud is running"):
-        local.endpoint(tmp_path)
-    result = local.down(tmp_path)
-    assert result.stopped is False
-    assert not paths.state_file.exists()
-    assert local.down(tmp_path).message == "no local cloud is running"

@@ -11,11 +11,12 @@ import pytest
 
 from mlops import names
 from mlops.adapters.s3 import ObjectStore
+from mlops.data.errors import UnknownDatasetError
 from mlops.hyperparameters import InvalidHyperparametersError
 from mlops.pipeline.gate import GateRequest, run_gate
 from mlops.pipeline.records import RunRecords
 from mlops.pipeline.registration import ModelPackages, RegisterRequest, TrainingResult, register
-from mlops.pipeline.resolve import DataVersionChangedError, RunResolver, TrainingRequest, UnknownDatasetError
+from mlops.pipeline.resolve import DataVersionChangedError, RunResolver, TrainingRequest
 from mlops.registry.data_versions import DataVersionNotFoundError
 from mlops.registry.model_packages import ChampionMetricsError
 from tests.datasets import csv_bytes, frame

@@ -5,7 +5,6 @@ are renamed (a Fail state may not raise them) with the original kept in the caus
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import boto3
@@ -17,6 +16,7 @@ from aws_cdk.assertions import Template
 from moto import mock_aws
 
 from stacks.constructs.workflow import notify_and_fail
+from tests.waiting import wait_until
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:failures"
 
@@ -56,8 +56,11 @@ def test_the_execution_fails_with_a_raisable_error_and_a_cause(failure: dict[str
             name="failing", definition=json.dumps(definition(failure)), roleArn="arn:aws:iam::123456789012:role/r"
         )["stateMachineArn"]
         execution = client.start_execution(stateMachineArn=arn, name="e1")["executionArn"]
-        deadline = time.monotonic() + 30
-        while (described := client.describe_execution(executionArn=execution))["status"] == "RUNNING":
-            assert time.monotonic() < deadline, "execution still running"
-            time.sleep(0.1)
+        described = wait_until(
+            lambda: client.describe_execution(executionArn=execution),
+            until=lambda d: d["status"] != "RUNNING",
+            timeout=30,
+            what=f"execution {execution} to finish",
+            interval=0.1,
+        )
     assert (described["status"], described["error"], described["cause"]) == ("FAILED", error, cause)

@@ -1,6 +1,7 @@
 import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -12,11 +13,12 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "mlops.yaml"
 
 
 @pytest.fixture
-def document() -> dict:
-    return yaml.safe_load(EXAMPLE.read_text())
+def document() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text())
+    return loaded
 
 
-def problems_of(document: dict, environment: str = "dev") -> dict[str, str]:
+def problems_of(document: dict[str, Any], environment: str = "dev") -> dict[str, str]:
     with pytest.raises(ConfigError) as info:
         config.resolve(document, environment)
     return {p.path: p.message for p in info.value.problems}
@@ -29,7 +31,7 @@ def test_example_config_is_valid_in_every_environment() -> None:
         assert resolved.datasets, "the example must declare a dataset"
 
 
-def test_environment_section_is_deep_merged_over_shared_settings(document: dict) -> None:
+def test_environment_section_is_deep_merged_over_shared_settings(document: dict[str, Any]) -> None:
     dev = config.resolve(document, "dev")
     prod = config.resolve(document, "prod")
     assert dev.settings.model_approval == "Approved"
@@ -44,7 +46,7 @@ def test_training_defaults_to_a_gpu_instance() -> None:
     assert config.TrainingConfig().instance_type == "ml.g5.xlarge"
 
 
-def test_training_vpc_needs_real_subnet_and_security_group_ids(document: dict) -> None:
+def test_training_vpc_needs_real_subnet_and_security_group_ids(document: dict[str, Any]) -> None:
     ok = copy.deepcopy(document)
     ok["training"]["vpc"] = {"subnet_ids": ["subnet-0abc1234"], "security_group_ids": ["sg-0abc1234"]}
     assert config.resolve(ok, "dev").training.vpc == config.VpcConfig(
@@ -55,7 +57,7 @@ def test_training_vpc_needs_real_subnet_and_security_group_ids(document: dict) -
     assert {"training.vpc.subnet_ids.0", "training.vpc.security_group_ids"} <= set(problems_of(broken))
 
 
-def test_every_problem_is_listed_with_its_path(document: dict) -> None:
+def test_every_problem_is_listed_with_its_path(document: dict[str, Any]) -> None:
     broken = copy.deepcopy(document)
     broken["project"] = "Not A Slug"
     broken["training"]["instance_count"] = 0
@@ -72,7 +74,7 @@ def test_every_problem_is_listed_with_its_path(document: dict) -> None:
     }
 
 
-def test_cross_field_problems_are_all_reported(document: dict) -> None:
+def test_cross_field_problems_are_all_reported(document: dict[str, Any]) -> None:
     broken = copy.deepcopy(document)
     dataset = broken["datasets"]["breast-cancer"]
     dataset["target"] = "no_such_column"
@@ -88,24 +90,24 @@ def test_cross_field_problems_are_all_reported(document: dict) -> None:
     assert "drift.feature_thresholds.ghost" in problems
 
 
-def test_spot_training_requires_max_wait(document: dict) -> None:
+def test_spot_training_requires_max_wait(document: dict[str, Any]) -> None:
     broken = copy.deepcopy(document)
     del broken["training"]["max_wait_seconds"]
     assert problems_of(broken)["training.max_wait_seconds"] == "required when use_spot is true"
 
 
-def test_unknown_keys_are_rejected_not_ignored(document: dict) -> None:
+def test_unknown_keys_are_rejected_not_ignored(document: dict[str, Any]) -> None:
     broken = copy.deepcopy(document)
     broken["training"]["instance_typo"] = "ml.p3.2xlarge"
     assert "training.instance_typo" in problems_of(broken)
 
 
-def test_unknown_environment_names_the_defined_ones(document: dict) -> None:
+def test_unknown_environment_names_the_defined_ones(document: dict[str, Any]) -> None:
     problems = problems_of(document, "staging")
     assert problems["environments"] == "unknown environment 'staging' (defined: dev, prod)"
 
 
-def test_too_long_names_are_rejected_before_they_break_bucket_names(document: dict) -> None:
+def test_too_long_names_are_rejected_before_they_break_bucket_names(document: dict[str, Any]) -> None:
     broken = copy.deepcopy(document)
     broken["project"] = "a-very-long-project-name-for-s3"
     assert "project" in problems_of(broken)

@@ -7,7 +7,14 @@ from sagemaker.core import image_uris
 
 from stacks.images import ImageNotFoundError, training_image_uri
 
-TABLE = Path(next(iter(find_spec("sagemaker").submodule_search_locations))) / "core/image_uri_config/xgboost.json"
+
+def _sagemaker_package() -> Path:
+    spec = find_spec("sagemaker")
+    assert spec is not None and spec.submodule_search_locations, "the sagemaker SDK is not installed"
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+TABLE = _sagemaker_package() / "core/image_uri_config/xgboost.json"
 
 
 TRAINING = json.loads(TABLE.read_text())["training"]

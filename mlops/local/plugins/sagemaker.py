@@ -57,7 +57,7 @@ _TASK_FACTORY = "moto.stepfunctions.parser.asl.component.state.exec.state_task.s
 _SERVICE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
 
 #: The error shapes botocore's SageMaker model declares (shape name == error code, no
-#: `error.code` override; tests/integration/test_local_sagemaker.py checks the set against botocore).
+#: `error.code` override; tests/unit/local/test_sagemaker_names.py checks the set against botocore).
 _MODELLED_ERRORS = frozenset(
     {
         "ConflictException",

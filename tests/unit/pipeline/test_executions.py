@@ -115,7 +115,7 @@ def _record(name: str, outcome: str, auc: float | None, minute: int) -> RunRecor
         execution_arn=f"arn:{name}",
         execution_name=name,
         dataset="breast-cancer",
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=outcome,
         started_at=T0 + timedelta(minutes=minute),
         finished_at=T0 + timedelta(minutes=minute + 1),
         code_version="c",

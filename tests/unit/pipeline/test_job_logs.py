@@ -2,6 +2,7 @@
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from mlops.local.job_logs import MAX_BATCH_BYTES, MAX_EVENTS, batches
 from mlops.pipeline.job_logs import jobs_from_history, stream_name
@@ -39,7 +40,7 @@ def test_every_attempt_of_every_sagemaker_job_is_found_with_its_state() -> None:
 
 
 def test_other_tasks_and_unreadable_parameters_are_skipped() -> None:
-    history = [
+    history: list[dict[str, Any]] = [
         entered("Other"),
         scheduled("createModel", {"ModelName": "m"}),
         scheduled("createTrainingJob", {}),

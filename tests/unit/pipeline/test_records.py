@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from mlops import config as config_module
+from mlops.pipeline.cost import TRAINING_PRICES_USD_PER_HOUR
 from mlops.pipeline.records import RecordRequest, build_record, classify, failed_step
 from tests.unit.test_config import EXAMPLE
 
@@ -35,7 +36,7 @@ def request(outcome: str, state: dict[str, object]) -> RecordRequest:
 
 
 def test_a_registered_run_has_its_lineage_metrics_gate_and_cost() -> None:
-    state = {
+    state: dict[str, object] = {
         "dataset": "breast-cancer",
         "run": RUN,
         "training": {"job_name": "j-t0", "model_uri": "s3://b/m", "billable_seconds": 360, "training_seconds": 720},
@@ -51,10 +52,13 @@ def test_a_registered_run_has_its_lineage_metrics_gate_and_cost() -> None:
     assert record.model_package_arn == "arn:pkg/2" and record.approval_status == "Approved"
     assert record.error is None and record.failed_step is None
     assert record.finished_at == NOW and record.started_at == STARTED
-    # ml.g5.xlarge spot: billed 360 s of 720 s at the list price
+    # ml.g5.xlarge spot: billed 360 s of 720 s at the list price of the configured instance type
+    assert CONFIG.training.instance_type == "ml.g5.xlarge" and CONFIG.training.instance_count == 1
+    hourly = TRAINING_PRICES_USD_PER_HOUR["ml.g5.xlarge"]
     assert record.cost is not None and record.spot is True
-    assert record.cost_usd == pytest.approx(record.cost.price_per_hour * 360 / 3600)
-    assert record.cost.spot_savings_usd == pytest.approx(record.cost.price_per_hour * 360 / 3600)
+    assert record.cost.price_per_hour == hourly
+    assert record.cost_usd == pytest.approx(hourly * 360 / 3600)
+    assert record.cost.spot_savings_usd == pytest.approx(hourly * (720 - 360) / 3600)
 
 
 def test_a_rejected_run_keeps_the_gate_reason_and_registers_nothing() -> None:

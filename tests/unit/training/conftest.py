@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the dev tools
 import pytest
 
 from mlops import config as config_module

@@ -5,9 +5,16 @@ import tarfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the dev tools
 import pytest
-from sklearn.metrics import accuracy_score, f1_score, log_loss, precision_score, recall_score, roc_auc_score
+from sklearn.metrics import (  # type: ignore[import-untyped]  # sklearn ships no type hints
+    accuracy_score,
+    f1_score,
+    log_loss,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
 
 from tests.unit.training.conftest import Container, load_entry_point, split_example_data
 

@@ -3,7 +3,6 @@ show and diff versions. Used by the CLI; talks to AWS (or the local cloud) via a
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,12 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from mlops.adapters.s3 import ObjectStore
-from mlops.data.profile import CategoricalProfile, DatasetProfile, NumericProfile
-from mlops.data.sketch import QuantileSketch
+from mlops.data.profile import DatasetProfile
+from mlops.drift import DriftPolicy, FeatureDrift, check_profile
 from mlops.errors import MlopsError
 from mlops.ingest.manifest import Manifest
 from mlops.ingest.models import COMMIT_MARKER, INCOMING, SUPPORTED_SUFFIXES, Outcome, upload_id
@@ -121,9 +119,16 @@ def show(registry: DataVersionRegistry, store: ObjectStore, ref: str) -> tuple[D
 
 
 class ColumnShift(BaseModel):
+    """One column of B against the same column of A, as the drift engine judges it."""
+
     column: str
     kind: str
-    null_rate: tuple[float, float]
+    status: str
+    method: str | None = None
+    score: float | None = None
+    threshold: float | None = None
+    reason: str
+    null_rate: tuple[float | None, float | None]
     mean: tuple[float | None, float | None] | None = None
     std: tuple[float | None, float | None] | None = None
     psi: float | None = None
@@ -143,64 +148,37 @@ class VersionDiff(BaseModel):
     rows: tuple[int, int]
     columns_added: list[str]
     columns_removed: list[str]
+    #: the drift engine's dataset verdict for B against A (None when a version has no profile)
+    verdict: str | None
+    drifted_share: float | None
     shifts: list[ColumnShift]
 
 
-def _rate(part: int, whole: int) -> float:
-    return part / whole if whole else 0.0
-
-
-def population_stability_index(expected: list[int], actual: list[int], epsilon: float = 1e-4) -> float:
-    """PSI over aligned bins (the drift statistic used by the drift checks)."""
-    total_e, total_a = sum(expected) or 1, sum(actual) or 1
-    psi = 0.0
-    for e, a in zip(expected, actual, strict=True):
-        pe, pa = max(e / total_e, epsilon), max(a / total_a, epsilon)
-        psi += (pa - pe) * math.log(pa / pe)
-    return psi
-
-
-def _sketch(profile: NumericProfile) -> QuantileSketch:
-    s = profile.sketch
-    return QuantileSketch.from_parts(
-        s.relative_accuracy, s.zero_count, (s.positive.keys, s.positive.counts), (s.negative.keys, s.negative.counts)
-    )
-
-
-def _numeric_psi(a: NumericProfile, b: NumericProfile) -> float | None:
-    """PSI on A's histogram bins. When B was binned differently (its edges came from its own
-    data), B's counts in A's bins are re-derived from B's quantile sketch."""
-    if a.histogram is None or b.count == 0:
-        return None
-    bins_a = [a.histogram.underflow, *a.histogram.counts, a.histogram.overflow]
-    if b.histogram is not None and b.histogram.edges == a.histogram.edges:
-        bins_b = [b.histogram.underflow, *b.histogram.counts, b.histogram.overflow]
-    else:
-        counts, below, above = _sketch(b).histogram(np.asarray(a.histogram.edges, dtype=np.float64))
-        bins_b = [below, *counts.tolist(), above]
-    return population_stability_index(bins_a, bins_b)
-
-
-def _shift(name: str, a: Any, b: Any) -> ColumnShift:
+def _shift(feature: FeatureDrift) -> ColumnShift:
     shift = ColumnShift(
-        column=name,
-        kind=a.kind,
-        null_rate=(_rate(a.null_count, a.count + a.null_count), _rate(b.null_count, b.count + b.null_count)),
+        column=feature.feature,
+        kind=feature.kind,
+        status=feature.status,
+        method=None if feature.method is None else str(feature.method),
+        score=feature.score,
+        threshold=feature.threshold,
+        reason=feature.reason,
+        null_rate=(feature.reference_missing_share, feature.current_missing_share),
     )
-    if isinstance(a, NumericProfile) and isinstance(b, NumericProfile):
-        shift.mean, shift.std = (a.mean, b.mean), (a.std, b.std)
-        shift.psi = _numeric_psi(a, b)
-    elif isinstance(a, CategoricalProfile) and isinstance(b, CategoricalProfile):
-        shares_a = {f.value: _rate(f.count, a.count) for f in a.frequencies}
-        shares_b = {f.value: _rate(f.count, b.count) for f in b.frequencies}
-        shift.new_values = sorted(set(shares_b) - set(shares_a))
-        shift.vanished_values = sorted(set(shares_a) - set(shares_b))
-        values = set(shares_a) | set(shares_b)
-        shift.max_share_change = max((abs(shares_a.get(v, 0) - shares_b.get(v, 0)) for v in values), default=0.0)
+    if feature.numeric is not None:
+        shift.mean, shift.std, shift.psi = feature.numeric.mean, feature.numeric.std, feature.numeric.psi
+    if feature.categorical is not None:
+        shift.new_values = feature.categorical.new_categories
+        shift.vanished_values = feature.categorical.vanished_categories
+        shift.max_share_change = feature.categorical.max_share_change
     return shift
 
 
-def diff(a: tuple[DataVersionRecord, Manifest], b: tuple[DataVersionRecord, Manifest]) -> VersionDiff:
+def diff(
+    a: tuple[DataVersionRecord, Manifest], b: tuple[DataVersionRecord, Manifest], policy: DriftPolicy
+) -> VersionDiff:
+    """Objects and schema of B against A, and B's columns judged by the drift engine with A as
+    the baseline under `policy` (the dataset's configured thresholds; unique columns excluded)."""
     (record_a, manifest_a), (record_b, manifest_b) = a, b
     objects_a = {o.key: o for o in manifest_a.objects}
     objects_b = {o.key: o for o in manifest_b.objects}
@@ -210,11 +188,11 @@ def diff(a: tuple[DataVersionRecord, Manifest], b: tuple[DataVersionRecord, Mani
     profile_b = DatasetProfile.model_validate(manifest_b.profile) if manifest_b.profile else None
     columns_a = profile_a.columns if profile_a else {}
     columns_b = profile_b.columns if profile_b else {}
-    shifts = [
-        _shift(name, columns_a[name], columns_b[name])
-        for name in columns_a
-        if name in columns_b and columns_a[name].kind == columns_b[name].kind
-    ]
+    report = None
+    if profile_a is not None and profile_b is not None:
+        report = check_profile(
+            profile_a, profile_b, policy, dataset=record_a.dataset, baseline=record_a.ref, current=record_b.ref
+        )
     return VersionDiff(
         a=record_a.ref,
         b=record_b.ref,
@@ -226,5 +204,7 @@ def diff(a: tuple[DataVersionRecord, Manifest], b: tuple[DataVersionRecord, Mani
         rows=(manifest_a.rows, manifest_b.rows),
         columns_added=sorted(columns_b.keys() - columns_a.keys()),
         columns_removed=sorted(columns_a.keys() - columns_b.keys()),
-        shifts=shifts,
+        verdict=None if report is None else report.verdict,
+        drifted_share=None if report is None else report.drifted_share,
+        shifts=[] if report is None else [_shift(f) for f in report.features],
     )
