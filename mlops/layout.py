@@ -100,7 +100,8 @@ def s3_uri(bucket: str, key: str) -> str:
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://") or "/" not in uri[5:]:
+    """`s3://bucket/key` -> (bucket, key); `s3://bucket` names the whole bucket (key "")."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not uri.startswith("s3://") or not bucket:
         raise ValueError(f"not an s3://bucket/key URI: {uri!r}")
-    bucket, key = uri[5:].split("/", 1)
     return bucket, key

@@ -58,6 +58,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mlops.layout import split_s3_uri
 from mlops.local import frameworks, job_logs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -91,13 +92,6 @@ class JobResult:
 
 # --------------------------------------------------------------------------------------------
 # S3
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an S3 URI: {uri}")
-    bucket, _, key = uri[len("s3://") :].partition("/")
-    return bucket, key
 
 
 def download_prefix(s3: Any, uri: str, target: Path) -> int:
