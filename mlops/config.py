@@ -106,7 +106,8 @@ class VpcConfig(_Model):
 
 class TrainingConfig(_Model):
     framework: Literal["xgboost"] = "xgboost"
-    framework_version: str = "1.7-1"
+    #: the sagemaker-xgboost image whose XGBoost matches the pinned xgboost (what trains locally)
+    framework_version: str = "3.2-0"
     entry_point: str = "train.py"
     source_dir: str = "training"
     instance_type: str = Field(default="ml.g5.xlarge", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")

@@ -73,3 +73,14 @@ def test_a_missing_library_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_image_framework_reads_repository_and_version() -> None:
     assert image_framework(f"{REGISTRY}/sagemaker-xgboost:3.2-0") == ("sagemaker-xgboost", "xgboost", "3.2")
     assert image_framework("sagemaker-xgboost") is None  # no tag, no registry: not an image URI we know
+
+
+def test_the_default_framework_version_is_the_installed_xgboost() -> None:
+    """A config that leaves `training.framework_version` out trains, locally and on AWS, the
+    XGBoost the project pins."""
+    import xgboost
+
+    from mlops.config import TrainingConfig
+
+    major_minor = ".".join(xgboost.__version__.split(".")[:2])
+    assert TrainingConfig().framework_version.split("-")[0] == major_minor
