@@ -42,13 +42,10 @@ SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def data_suffix(key: str) -> str:
-    """The supported suffix a key ends with ('' if none): `.csv.gz` before `.csv`."""
-    name = PurePosixPath(key).name.lower()
-    for suffix in sorted(SUPPORTED_SUFFIXES, key=len, reverse=True):
-        if name.endswith(suffix):
-            return suffix
-    return ""
+def suffix_of(file_name: str) -> str:
+    """The suffix that names a format: `.csv.gz` counts as one; '' when there is none."""
+    name = PurePosixPath(file_name).name.lower()
+    return ".csv.gz" if name.endswith(".csv.gz") else PurePosixPath(name).suffix
 
 
 def content_key(dataset: str, sha256: str, source_key: str) -> str:
@@ -56,7 +53,7 @@ def content_key(dataset: str, sha256: str, source_key: str) -> str:
     readers (the training script, SageMaker channels) pick the format by it."""
     if not _SHA256.match(sha256):
         raise ValueError(f"not a sha256 hex digest: {sha256!r}")
-    return f"{OBJECTS}{dataset}/{sha256}{data_suffix(source_key)}"
+    return f"{OBJECTS}{dataset}/{sha256}{suffix_of(source_key)}"
 
 
 def manifest_key(dataset: str, version_id: str) -> str:

@@ -17,6 +17,7 @@ from mlops.cli.aws import Aws, connect
 from mlops.cli.context import require_dataset
 from mlops.drift import DriftPolicy
 from mlops.ingest import client as data_versions
+from mlops.layout import split_s3_uri
 from mlops.registry.data_versions import DataVersionRegistry
 
 console = Console()
@@ -60,7 +61,7 @@ def push(
             "report_uri": outcome.report_uri,
         }
         if outcome.verdict == "rejected":
-            bucket_name, _, key = outcome.report_uri.removeprefix("s3://").partition("/")
+            bucket_name, key = split_s3_uri(outcome.report_uri)
             result["errors"] = store.get_json(bucket_name, key)["errors"]
     if as_json:
         typer.echo(json.dumps(result, indent=2))

@@ -18,17 +18,11 @@ from mlops.config import ColumnSpec, DatasetConfig, DatasetFormat, Dtype
 from mlops.data.errors import DataStructureError, StructureCode
 from mlops.data.report import Check, CheckFailure
 from mlops.data.sources import OpenedFile
+from mlops.layout import SUPPORTED_SUFFIXES, suffix_of
 
 #: the file names each content is read under, in the order they are recommended
-SUFFIX_OF_CONTENT = {"csv": ".csv", "csv.gz": ".csv.gz", "parquet": ".parquet"}
-SUPPORTED_SUFFIXES = tuple(SUFFIX_OF_CONTENT.values())
+SUFFIX_OF_CONTENT = dict(zip(("csv", "csv.gz", "parquet"), SUPPORTED_SUFFIXES, strict=True))
 _CONTENT_LABEL = {"csv": "text (read as CSV)", "csv.gz": "gzip-compressed CSV", "parquet": "Parquet"}
-
-
-def suffix_of(file_name: str) -> str:
-    """The suffix that names a format: `.csv.gz` counts as one; '' when there is none."""
-    name = PurePosixPath(file_name).name.lower()
-    return ".csv.gz" if name.endswith(".csv.gz") else PurePosixPath(name).suffix
 
 
 def accepted_files(dataset: DatasetConfig) -> str:

@@ -17,8 +17,8 @@ from mlops.data.profile import DatasetProfile
 from mlops.drift import DriftPolicy, FeatureDrift, check_profile
 from mlops.errors import MlopsError
 from mlops.ingest.manifest import Manifest
-from mlops.ingest.models import COMMIT_MARKER, INCOMING, SUPPORTED_SUFFIXES, Outcome, upload_id
-from mlops.layout import outcome_key
+from mlops.ingest.models import COMMIT_MARKER, SUPPORTED_SUFFIXES, Outcome, upload_id
+from mlops.layout import incoming_key, outcome_key, split_s3_uri
 from mlops.registry.data_versions import DataVersionRecord, DataVersionRegistry
 
 
@@ -58,12 +58,12 @@ def push(s3: Any, bucket: str, dataset: str, path: Path, *, now: datetime | None
     marker (the marker is written last, so the batch is validated only once complete)."""
     files = data_files(path)
     if path.is_file():
-        key = f"{INCOMING}{dataset}/{path.name}"
+        key = incoming_key(dataset, path.name)
         with path.open("rb") as body:
             response = s3.put_object(Bucket=bucket, Key=key, Body=body)
     else:
         stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
-        prefix = f"{INCOMING}{dataset}/{path.name}-{stamp}/"
+        prefix = incoming_key(dataset, f"{path.name}-{stamp}/")
         for file in files:
             with file.open("rb") as body:
                 s3.put_object(
@@ -105,7 +105,7 @@ def parse_ref(ref: str) -> tuple[str, str]:
 
 
 def load_manifest(store: ObjectStore, record: DataVersionRecord) -> Manifest:
-    bucket, _, key = record.manifest_uri.removeprefix("s3://").partition("/")
+    bucket, key = split_s3_uri(record.manifest_uri)
     return Manifest.model_validate(store.get_json(bucket, key))
 
 

@@ -122,8 +122,7 @@ def test_a_float_column_of_whole_numbers_is_a_valid_integer_column() -> None:
     assert report.verdict == "accepted", report.errors
 
 
-def test_the_upload_tools_and_the_validator_know_the_same_suffixes() -> None:
-    from mlops.data.formats import SUPPORTED_SUFFIXES
-    from mlops.ingest import models
+def test_content_kinds_map_to_the_one_list_of_supported_suffixes() -> None:
+    from mlops.data.formats import SUFFIX_OF_CONTENT
 
-    assert set(models.SUPPORTED_SUFFIXES) == set(SUPPORTED_SUFFIXES)
+    assert SUFFIX_OF_CONTENT == {"csv": ".csv", "csv.gz": ".csv.gz", "parquet": ".parquet"}
