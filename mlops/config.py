@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mlops import hyperparameters as script_hyperparameters
 from mlops.errors import ConfigError, ConfigProblem
@@ -254,6 +254,33 @@ class DataLakeConfig(_Model):
     max_uncompressed_bytes: int = Field(default=2 * 1024**3, ge=1024)
 
 
+class CiConfig(_Model):
+    """GitHub Actions access to this environment (stacks/ci_access_stack.py, examples/ci/): roles
+    that workflows of `repository` assume through GitHub's OIDC provider, no long-lived keys.
+    Without this section no CI stack is built."""
+
+    #: `owner/name` on GitHub; the roles trust tokens of this repository only
+    repository: str = Field(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+    #: reuse the account's provider (an account has at most one per URL); unset: the stack creates it
+    oidc_provider_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
+    )
+    #: deploy from pushes to this branch (token subject `repo:OWNER/NAME:ref:refs/heads/BRANCH`) ...
+    deploy_branch: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._/-]{1,200}$")
+    #: ... or from jobs in this GitHub environment (`repo:OWNER/NAME:environment:NAME`)
+    deploy_environment: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,255}$")
+    #: a lookup-only role that pull requests assume for `cdk diff` (`repo:OWNER/NAME:pull_request`)
+    pull_request_diff: bool = False
+    #: IAM's shortest maximum session is one hour
+    max_session_hours: int = Field(default=1, ge=1, le=12)
+
+    @model_validator(mode="after")
+    def _one_deploy_subject(self) -> CiConfig:
+        if (self.deploy_branch is None) == (self.deploy_environment is None):
+            raise ValueError("set exactly one of deploy_branch and deploy_environment")
+        return self
+
+
 # --------------------------------------------------------------------------------------------
 # The whole config
 
@@ -282,6 +309,7 @@ class ProjectConfig(_Model):
     drift: DriftConfig = DriftConfig()
     notifications: NotificationsConfig = NotificationsConfig()
     lambdas: LambdaConfig = LambdaConfig()
+    ci: CiConfig | None = None
 
     @property
     def prefix(self) -> str:
