@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mlops import hyperparameters as script_hyperparameters
 from mlops.errors import ConfigError, ConfigProblem
@@ -265,20 +265,14 @@ class CiConfig(_Model):
     oidc_provider_arn: str | None = Field(
         default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
     )
-    #: deploy from pushes to this branch (token subject `repo:OWNER/NAME:ref:refs/heads/BRANCH`) ...
+    #: deploy from pushes to this branch (token subject `repo:OWNER/NAME:ref:refs/heads/BRANCH`) or
+    #: from jobs in this GitHub environment (`repo:OWNER/NAME:environment:NAME`): exactly one
     deploy_branch: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._/-]{1,200}$")
-    #: ... or from jobs in this GitHub environment (`repo:OWNER/NAME:environment:NAME`)
     deploy_environment: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,255}$")
     #: a lookup-only role that pull requests assume for `cdk diff` (`repo:OWNER/NAME:pull_request`)
     pull_request_diff: bool = False
     #: IAM's shortest maximum session is one hour
     max_session_hours: int = Field(default=1, ge=1, le=12)
-
-    @model_validator(mode="after")
-    def _one_deploy_subject(self) -> CiConfig:
-        if (self.deploy_branch is None) == (self.deploy_environment is None):
-            raise ValueError("set exactly one of deploy_branch and deploy_environment")
-        return self
 
 
 # --------------------------------------------------------------------------------------------
@@ -411,6 +405,12 @@ def _drift_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
             yield ConfigProblem(where, f"{method} compares a p-value with the threshold: it must be below 1")
 
 
+def _ci_problems(raw: object) -> Iterable[ConfigProblem]:
+    """On the raw section, so that it is listed beside the section's field errors too."""
+    if isinstance(raw, Mapping) and (raw.get("deploy_branch") is None) == (raw.get("deploy_environment") is None):
+        yield ConfigProblem("ci", "set exactly one of deploy_branch and deploy_environment")
+
+
 def _semantic_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
     """Cross-field checks pydantic's per-field validation cannot express."""
     for ds_name, ds in config.datasets.items():
@@ -424,11 +424,14 @@ def _semantic_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
             f"project and environment names are too long together ({len(config.prefix)} > {budget} characters)",
         )
     yield from _training_problems(config.training)
+    if config.ci is not None:
+        yield from _ci_problems(config.ci.model_dump())
 
 
 def _partial_semantic_problems(document: Mapping[str, Any]) -> Iterable[ConfigProblem]:
     """When the whole config does not validate, still run the cross-field checks of every
     section that does, so one run reports every problem."""
+    yield from _ci_problems(document.get("ci"))
     datasets = document.get("datasets")
     if isinstance(datasets, Mapping):
         for ds_name, raw in datasets.items():
@@ -508,9 +511,13 @@ def resolve(document: Mapping[str, Any], environment: str = DEFAULT_ENVIRONMENT,
 
 def load(path: str | Path = DEFAULT_CONFIG_FILE, environment: str = DEFAULT_ENVIRONMENT) -> ProjectConfig:
     """Read and validate `path` for `environment`."""
+    path = Path(path)
+    return resolve(_read(path) or {}, environment, source=str(path))
+
+
+def _read(path: Path) -> Any:
     import yaml
 
-    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -521,14 +528,15 @@ def load(path: str | Path = DEFAULT_CONFIG_FILE, environment: str = DEFAULT_ENVI
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<file>"
         raise ConfigError([ConfigProblem(where, f"invalid YAML: {exc}")], source=str(path)) from exc
-    return resolve(document or {}, environment, source=str(path))
+    return document
 
 
 def environments(path: str | Path = DEFAULT_CONFIG_FILE) -> list[str]:
-    import yaml
-
-    document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return sorted((document.get("environments") or {}).keys())
+    """The environments `path` defines; none where it defines them wrongly (loading one says why).
+    Raises ConfigError when the file cannot be read or is not YAML."""
+    document = _read(Path(path))
+    defined = document.get("environments") if isinstance(document, Mapping) else None
+    return sorted(str(name) for name in defined) if isinstance(defined, Mapping) else []
 
 
 def json_schema() -> str:
