@@ -27,7 +27,7 @@ def _run(i: int, auc: float, outcome: str) -> RunRecord:
         execution_arn=f"arn:aws:states:eu-west-1:123456789012:execution:p-training:run-{i}",
         execution_name=f"run-{i}",
         dataset="churn",
-        outcome=outcome,  # type: ignore[arg-type]
+        outcome=outcome,
         started_at=T0 + timedelta(days=i),
         finished_at=T0 + timedelta(days=i, minutes=9),
         data_version=f"v{i}",
@@ -57,7 +57,7 @@ def _deployment(i: int, version: int, status: str, reason: str | None = None) ->
         triggered_by=HOSTILE if i == 2 else "pipeline",
         started_at=T0 + timedelta(days=i, hours=1),
         finished_at=T0 + timedelta(days=i, hours=1, minutes=12),
-        status=status,  # type: ignore[arg-type]
+        status=status,
         reason=reason,
     )
 
