@@ -79,3 +79,6 @@ class DeploymentLock(_Record):
     deployment_id: str
     execution_arn: str | None = None
     started_at: datetime
+    #: what it deploys (a duplicate approval event of the same package is skipped, not refused)
+    model_package_arn: str | None = None
+    model_version: int | None = None
