@@ -35,7 +35,7 @@ def test_the_lock_is_exclusive_reentrant_and_released_only_by_its_holder(lake: D
     history = DeploymentHistory(lake.ddb, lake.table)
     assert history.acquire(_lock("d-1"), lambda arn: True) is None
     assert history.acquire(_lock("d-1"), lambda arn: True) is None  # a retried step: still ours
-    with pytest.raises(DeploymentInProgressError, match="deployment d-1 .* is in progress") as refused:
+    with pytest.raises(DeploymentInProgressError, match=r"deployment d-1 .* is in progress") as refused:
         history.acquire(_lock("d-2"), lambda arn: True)
     assert refused.value.error_name == "Mlops.DeploymentInProgress"
     assert history.release(DATASET, "d-2") is False  # never another deployment's lock
