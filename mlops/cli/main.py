@@ -1,7 +1,9 @@
 """Entry point of the `mlops` command.
 
-Exit codes: 0 success, 1 a domain failure (e.g. data rejected), 2 usage or config error,
-3 local cloud error. Every `MlopsError` is mapped here and nowhere else.
+Exit codes: 0 success, 1 a domain failure (e.g. data rejected, a deployment rolled back),
+2 usage or config error, 3 local cloud error or a stack not deployed, 4 a refused request (an
+unknown or unapproved model version, no rollback target), 5 another deployment in progress.
+Every `MlopsError` is mapped here and nowhere else.
 """
 
 from __future__ import annotations
@@ -13,7 +15,17 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from mlops.cli import config_cmd, data_cmd, data_remote, drift_cmd, local_cmd, pipeline_cmd
+from mlops.cli import (
+    config_cmd,
+    data_cmd,
+    data_remote,
+    drift_cmd,
+    local_cmd,
+    model_cmd,
+    pipeline_cmd,
+    serve_cmd,
+    serve_deploy_cmd,
+)
 from mlops.cli.context import CliContext, local_requested
 from mlops.errors import ConfigError, MlopsError, UsageError
 
@@ -29,6 +41,9 @@ app.add_typer(data_cmd.app, name="data")
 app.add_typer(pipeline_cmd.app, name="pipeline")
 app.add_typer(local_cmd.app, name="local")
 app.add_typer(drift_cmd.app, name="drift")
+serve_deploy_cmd.register(serve_cmd.app)
+app.add_typer(serve_cmd.app, name="serve")
+app.add_typer(model_cmd.app, name="model")
 
 err_console = Console(stderr=True)
 
