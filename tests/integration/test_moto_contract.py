@@ -1,4 +1,5 @@
-"""Fails loudly when a moto upgrade moves the internals mlops.local.plugins (flows, sagemaker) plug into.
+"""Fails loudly when a moto upgrade moves the internals mlops.local.plugins (flows, sagemaker,
+model_package_events) plug into.
 
 If one of these fails after changing the moto pin, re-read the named moto module and adapt
 mlops/local/plugins/flows.py or sagemaker.py (and the DESIGN notes) before anything else.
@@ -193,3 +194,92 @@ def test_wait_states_wait_through_wait_function_eval_body() -> None:
         assert "_eval_body" not in vars(form), form
     assert "program_state_event" in inspect.getsource(Environment.__init__)
     assert hasattr(Environment, "is_running")
+
+
+# mlops/local/plugins/model_package_events.py -----------------------------------------------
+def test_model_package_backend_hooks() -> None:
+    from moto.events.utils import EventTemplateParser
+    from moto.sagemaker.models import ModelPackage, SageMakerModelBackend
+
+    create = inspect.signature(SageMakerModelBackend.create_model_package).parameters
+    assert {"model_package_group_name", "model_approval_status", "customer_metadata_properties"} <= set(create)
+    assert list(inspect.signature(SageMakerModelBackend.update_model_package).parameters) == [
+        "self",
+        "model_package_arn",
+        "model_approval_status",
+        "approval_description",
+        "customer_metadata_properties",
+        "customer_metadata_properties_to_remove",
+        "additional_inference_specifications_to_add",
+    ]
+    # the gap bridged: moto's update overwrites what it is not given
+    source = inspect.getsource(SageMakerModelBackend.update_model_package)
+    assert "model_package.customer_metadata_properties = customer_metadata_properties" in source
+    for attribute in ("model_approval_status", "approval_description", "customer_metadata_properties"):
+        assert f"self.{attribute}" in inspect.getsource(ModelPackage.__init__), attribute
+    assert {"input_template", "input_paths_map", "event"} <= set(
+        inspect.signature(EventTemplateParser.parse).parameters
+    )
+
+
+def test_registration_and_approval_emit_the_state_change_event_as_aws_shapes_it() -> None:
+    import json
+
+    import boto3
+    from moto import mock_aws
+
+    from mlops.local.plugins import model_package_events
+
+    model_package_events.install()
+    with mock_aws():
+        sqs, events, sagemaker = (boto3.client(s, region_name="us-east-1") for s in ("sqs", "events", "sagemaker"))
+        queue = sqs.create_queue(QueueName="seen")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(
+            Name="approved",
+            EventPattern=json.dumps(
+                {
+                    "source": ["aws.sagemaker"],
+                    "detail-type": ["SageMaker Model Package State Change"],
+                    "detail": {"ModelPackageGroupName": ["g"], "ModelApprovalStatus": ["Approved"]},
+                }
+            ),
+        )
+        events.put_targets(Rule="approved", Targets=[{"Id": "q", "Arn": queue_arn}])
+        sagemaker.create_model_package_group(ModelPackageGroupName="g")
+        spec = {
+            "Containers": [{"Image": "img", "ModelDataUrl": "s3://b/model.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        }
+        pending = sagemaker.create_model_package(
+            ModelPackageGroupName="g",
+            ModelApprovalStatus="PendingManualApproval",
+            InferenceSpecification=spec,
+            CustomerMetadataProperties={"data_version": "v1"},
+        )["ModelPackageArn"]
+        approved = sagemaker.create_model_package(
+            ModelPackageGroupName="g", ModelApprovalStatus="Approved", InferenceSpecification=spec
+        )["ModelPackageArn"]
+        sagemaker.update_model_package(
+            ModelPackageArn=pending, ModelApprovalStatus="Approved", ApprovalDescription="ok"
+        )
+        sagemaker.update_model_package(ModelPackageArn=pending, ApprovalDescription="still ok")  # no status change
+        received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+        seen = [json.loads(m["Body"]) for m in received]
+        assert [e["resources"] for e in seen] == [[approved], [pending]]
+        event = seen[1]
+        assert (event["source"], event["detail-type"], event["version"]) == (
+            "aws.sagemaker",
+            "SageMaker Model Package State Change",
+            "0",
+        )
+        detail = event["detail"]
+        assert detail["ModelPackageArn"] == pending and detail["ModelPackageGroupName"] == "g"
+        assert (detail["ModelPackageVersion"], detail["ModelApprovalStatus"]) == (1, "Approved")
+        assert detail["ModelPackageStatus"] == "Completed" and detail["InferenceSpecification"]["Containers"]
+        assert detail["CreationTime"].endswith("Z") and detail["ApprovalDescription"] == "ok"
+        # what an update does not name is kept, as on SageMaker
+        described = sagemaker.describe_model_package(ModelPackageName=pending)
+        assert described["ModelApprovalStatus"] == "Approved" and described["ApprovalDescription"] == "still ok"
+        assert described["CustomerMetadataProperties"] == {"data_version": "v1"}

@@ -138,7 +138,7 @@ def test_the_newest_approved_package_is_planned_locked_and_recorded(lake: DataLa
 
 def _finish(lake: DataLake, plan: DeploymentPlan, path: str, state: dict[str, Any]) -> Any:
     request = FinishRequest(
-        path=path,  # type: ignore[arg-type]
+        path=path,
         state={"dataset": plan.dataset, "plan": plan.model_dump(mode="json"), **state},
         execution_id=f"arn:execution:{plan.deployment_id}",
         execution_name=plan.deployment_id,

@@ -8,7 +8,8 @@ tests/integration/test_moto_contract.py fails loudly if a moto upgrade moves wha
 1. With `execute_state_machine` on, moto's Step Functions API reads the ASL-interpreter
    backend while CloudFormation creates state machines in the plain one: make them one.
 2. EventBridge rule targets: moto delivers to SQS/logs/buses only; add Step Functions state
-   machines (StartExecution with the event as input, as EventBridge does) and Lambda functions.
+   machines (StartExecution with the event as input, as EventBridge does) and Lambda functions,
+   with the target's `Input` or `InputTransformer` applied as EventBridge applies them.
 3. Lambda invoke without Docker: run the deployed handler for real (mlops.local.lambda_runtime).
 """
 
@@ -88,7 +89,7 @@ def _deliver(target: dict[str, Any], event: dict[str, Any]) -> None:
     from moto.utilities.arns import parse_arn
 
     arn = parse_arn(target["Arn"])
-    payload = json.loads(target["Input"]) if "Input" in target else event
+    payload = _target_input(target, event)
     try:
         if arn.service == "states":
             parser_backend(arn.account, arn.region).start_execution(
@@ -105,6 +106,23 @@ def _deliver(target: dict[str, Any], event: dict[str, Any]) -> None:
             ).start()
     except Exception:  # EventBridge delivery is asynchronous: a failed target never fails the put
         logger.exception("delivering %s to %s failed", event.get("detail-type"), target["Arn"])
+
+
+def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
+    """What the target receives: its constant `Input`, its `InputTransformer` applied to the
+    event (moto's own template parser, as for the targets moto delivers), or the event."""
+    if "Input" in target:
+        return json.loads(target["Input"])
+    transformer = target.get("InputTransformer")
+    if transformer:
+        from moto.events.utils import EventTemplateParser
+
+        return EventTemplateParser.parse(
+            input_template=transformer.get("InputTemplate"),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=event,  # type: ignore[arg-type]
+        )
+    return event
 
 
 # 4 ----------------------------------------------------------------------------------------

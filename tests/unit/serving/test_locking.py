@@ -19,7 +19,12 @@ def test_a_lock_whose_execution_still_runs_is_not_stale() -> None:
 
 def test_a_lock_whose_execution_ended_is_stale() -> None:
     asked: list[str] = []
-    assert lock_is_stale(LOCK, lambda arn: asked.append(arn) is not None)
+
+    def running(arn: str) -> bool:
+        asked.append(arn)
+        return False
+
+    assert lock_is_stale(LOCK, running)
     assert asked == [LOCK.execution_arn]
 
 
