@@ -16,6 +16,7 @@ fails halfway is simply repeated over the same window by the next one.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,6 +47,8 @@ from mlops.monitoring.records import MonitorRecords
 from mlops.monitoring.report_html import render_report
 from mlops.registry.data_versions import DataVersionRegistry
 from mlops.serving import naming
+
+TARGET_NOT_CAPTURED = "the target: requests to the endpoint carry features only"
 
 
 @dataclass(frozen=True)
@@ -93,10 +96,13 @@ def evaluate(
                     predicted[key] = score
     since = f"{start:%Y-%m-%d %H:%M:%S}" if start else "the first capture"
     window = f"{endpoint} capture from {since} to {end:%Y-%m-%d %H:%M:%S}"
+    policy = DriftPolicy.for_dataset(config.drift, spec)
+    # an endpoint is sent features only: the target is never in the capture
+    policy = dataclasses.replace(policy, excluded=policy.excluded | {spec.target: TARGET_NOT_CAPTURED})
     drift = check(
         reference.profile,
         accumulator.result(),
-        DriftPolicy.for_dataset(config.drift, spec),
+        policy,
         dataset=dataset,
         baseline=reference.name,
         current=window,
