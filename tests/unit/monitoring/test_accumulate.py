@@ -45,7 +45,8 @@ def test_chunked_summaries_equal_the_whole() -> None:
     assert x.bins is not None and x_whole.bins is not None and (x.bins == x_whole.bins).all()
     assert x.sketch.to_dict() == x_whole.sketch.to_dict()
     colour, colour_whole = merged.columns["colour"], whole.columns["colour"]
-    assert isinstance(colour, CategoricalSummary) and colour.counts == colour_whole.counts
+    assert isinstance(colour, CategoricalSummary) and isinstance(colour_whole, CategoricalSummary)
+    assert colour.counts == colour_whole.counts
     policy = DriftPolicy.for_dataset(DriftConfig(), SCHEMA)
     a = check(reference, merged, policy, dataset="d", baseline="v1", current="c")
     b = check(reference, whole, policy, dataset="d", baseline="v1", current="c")
