@@ -63,3 +63,15 @@ def put(s3: Any, bucket: str, endpoint: str, records: Sequence[dict[str, Any] | 
     name = key(endpoint)
     s3.put_object(Bucket=bucket, Key=name, Body=jsonl(records))
     return name
+
+
+def from_frame(
+    frame: Any, features: Sequence[str], scores: Sequence[float] | None = None, *, id_prefix: str = "inf"
+) -> list[dict[str, Any]]:
+    """One single-row CSV invocation per row of `frame` (values in feature order), inference ids
+    `<id_prefix>-<n>`, with the model's score per row when given."""
+    out = []
+    for n, values in enumerate(frame[list(features)].itertuples(index=False, name=None)):
+        score = None if scores is None else float(scores[n])
+        out.append(record(list(values), score, inference_id=f"{id_prefix}-{n}"))
+    return out

@@ -39,7 +39,7 @@ class MonitorRecords:
     def advance_watermark(self, watermark: Watermark, previous: Watermark | None) -> bool:
         """Move the watermark from `previous` to `watermark`; False when another check moved it
         first (then that check read the window, and this one's report must not advance it)."""
-        condition = "attribute_not_exists(pk)" if previous is None else "attribute_exists(pk) AND record = :previous"
+        condition = "attribute_not_exists(pk)" if previous is None else "attribute_exists(pk) AND #record = :previous"
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "Item": self._key(watermark.dataset, keys.MONITOR_WATERMARK)
@@ -48,6 +48,7 @@ class MonitorRecords:
         }
         if previous is not None:
             kwargs["ExpressionAttributeValues"] = {":previous": {"S": previous.model_dump_json()}}
+            kwargs["ExpressionAttributeNames"] = {"#record": "record"}  # a reserved word
         try:
             self._ddb.put_item(**kwargs)
         except ClientError as exc:
