@@ -201,6 +201,27 @@ class DataLakeConfig(_Model):
     max_uncompressed_bytes: int = Field(default=2 * 1024**3, ge=1024)
 
 
+class CiConfig(_Model):
+    """GitHub Actions access to this environment (stacks/ci_access_stack.py, examples/ci/): roles
+    that workflows of `repository` assume through GitHub's OIDC provider, no long-lived keys.
+    Without this section no CI stack is built."""
+
+    #: `owner/name` on GitHub; the roles trust tokens of this repository only
+    repository: str = Field(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+    #: reuse the account's provider (an account has at most one per URL); unset: the stack creates it
+    oidc_provider_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
+    )
+    #: deploy from pushes to this branch (token subject `repo:OWNER/NAME:ref:refs/heads/BRANCH`) or
+    #: from jobs in this GitHub environment (`repo:OWNER/NAME:environment:NAME`): exactly one
+    deploy_branch: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._/-]{1,200}$")
+    deploy_environment: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,255}$")
+    #: a lookup-only role that pull requests assume for `cdk diff` (`repo:OWNER/NAME:pull_request`)
+    pull_request_diff: bool = False
+    #: IAM's shortest maximum session is one hour
+    max_session_hours: int = Field(default=1, ge=1, le=12)
+
+
 # --------------------------------------------------------------------------------------------
 # The whole config
 
@@ -229,6 +250,7 @@ class ProjectConfig(_Model):
     drift: DriftConfig = DriftConfig()
     notifications: NotificationsConfig = NotificationsConfig()
     lambdas: LambdaConfig = LambdaConfig()
+    ci: CiConfig | None = None
 
     @property
     def prefix(self) -> str:
@@ -330,6 +352,12 @@ def _drift_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
             yield ConfigProblem(where, f"{method} compares a p-value with the threshold: it must be below 1")
 
 
+def _ci_problems(raw: object) -> Iterable[ConfigProblem]:
+    """On the raw section, so that it is listed beside the section's field errors too."""
+    if isinstance(raw, Mapping) and (raw.get("deploy_branch") is None) == (raw.get("deploy_environment") is None):
+        yield ConfigProblem("ci", "set exactly one of deploy_branch and deploy_environment")
+
+
 def _semantic_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
     """Cross-field checks pydantic's per-field validation cannot express."""
     for ds_name, ds in config.datasets.items():
@@ -343,11 +371,14 @@ def _semantic_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
             f"project and environment names are too long together ({len(config.prefix)} > {budget} characters)",
         )
     yield from _training_problems(config.training)
+    if config.ci is not None:
+        yield from _ci_problems(config.ci.model_dump())
 
 
 def _partial_semantic_problems(document: Mapping[str, Any]) -> Iterable[ConfigProblem]:
     """When the whole config does not validate, still run the cross-field checks of every
     section that does, so one run reports every problem."""
+    yield from _ci_problems(document.get("ci"))
     datasets = document.get("datasets")
     if isinstance(datasets, Mapping):
         for ds_name, raw in datasets.items():
@@ -427,9 +458,13 @@ def resolve(document: Mapping[str, Any], environment: str = DEFAULT_ENVIRONMENT,
 
 def load(path: str | Path = DEFAULT_CONFIG_FILE, environment: str = DEFAULT_ENVIRONMENT) -> ProjectConfig:
     """Read and validate `path` for `environment`."""
+    path = Path(path)
+    return resolve(_read(path) or {}, environment, source=str(path))
+
+
+def _read(path: Path) -> Any:
     import yaml
 
-    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -440,14 +475,15 @@ def load(path: str | Path = DEFAULT_CONFIG_FILE, environment: str = DEFAULT_ENVI
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<file>"
         raise ConfigError([ConfigProblem(where, f"invalid YAML: {exc}")], source=str(path)) from exc
-    return resolve(document or {}, environment, source=str(path))
+    return document
 
 
 def environments(path: str | Path = DEFAULT_CONFIG_FILE) -> list[str]:
-    import yaml
-
-    document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return sorted((document.get("environments") or {}).keys())
+    """The environments `path` defines; none where it defines them wrongly (loading one says why).
+    Raises ConfigError when the file cannot be read or is not YAML."""
+    document = _read(Path(path))
+    defined = document.get("environments") if isinstance(document, Mapping) else None
+    return sorted(str(name) for name in defined) if isinstance(defined, Mapping) else []
 
 
 def json_schema() -> str:
