@@ -4,9 +4,9 @@ the local cloud's server process (moto 5.2.5).
 Gaps bridged (tests/integration/test_moto_contract.py guards every internal used):
 
 1. `AWS::Scheduler::Schedule` and `AWS::CloudWatch::Alarm` are not CloudFormation types moto
-   knows (it skips them with a warning): created here through moto's scheduler and CloudWatch
-   backends, so `GetSchedule` / `DescribeAlarms` answer for what the stacks declare (and the
-   alarms plugin of the local endpoints can evaluate them).
+   knows (it skips them with a warning): plugins/monitoring_resources.py creates them through
+   moto's scheduler and CloudWatch backends, so `GetSchedule` / `DescribeAlarms` answer for what
+   the stacks declare (and the alarms plugin of the local endpoints can evaluate them).
 2. moto stores schedules and never fires them. A thread here fires every ENABLED schedule when
    it is due, on a clock compressed like Step Functions waits (`MLOPS_LOCAL_WAIT_SCALE`, default
    0.02, plugins/clock.py): time since the schedule was created runs 1/scale times faster, so
@@ -34,10 +34,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.core.common_models import CloudFormationModel
-
 from mlops.local.plugins import clock
 from mlops.local.plugins._contract import MotoContractError, require, run_once
+from mlops.local.plugins.monitoring_resources import AlarmResource, ScheduleResource
 from mlops.monitoring import schedule as expressions
 
 logger = logging.getLogger("mlops.local")
@@ -119,7 +118,8 @@ def due(schedule: Any, now: datetime, factor: float) -> datetime | None:
         expression = expressions.parse(schedule.schedule_expression)
     except expressions.ScheduleExpressionError:
         return None
-    last = _last_fired.get(schedule.arn, created)
+    # a schedule deleted and created again under the same ARN starts over
+    last = max(_last_fired.get(schedule.arn, created), created)
     occurrence = expression.next_after(last, created)
     virtual = _virtual_now(created, now, factor)
     return occurrence if occurrence is not None and occurrence <= virtual else None
@@ -237,179 +237,4 @@ def request_tick(endpoint_url: str, *, name: str | None = None, timeout: float =
         return answer
 
 
-# --------------------------------------------------------------------------------------------
-# CloudFormation resource types
-
-
-def _scheduler(account_id: str, region_name: str) -> Any:
-    return require(_SCHEDULER, "scheduler_backends")[account_id][region_name]
-
-
-class ScheduleResource(CloudFormationModel):
-    def __init__(self, name: str, group: str, arn: str) -> None:
-        self.name, self.group, self.arn = name, group, arn
-
-    def is_created(self) -> bool:
-        return True
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Scheduler::Schedule"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "Arn":
-            return self.arn
-        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-
-        raise UnformattedGetAttTemplateException()
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
-    ) -> ScheduleResource:
-        p = cloudformation_json.get("Properties", {})
-        schedule = _scheduler(account_id, region_name).create_schedule(
-            description=p.get("Description"),
-            end_date=p.get("EndDate"),
-            flexible_time_window=p.get("FlexibleTimeWindow", {"Mode": "OFF"}),
-            group_name=p.get("GroupName"),
-            kms_key_arn=p.get("KmsKeyArn"),
-            name=p.get("Name") or resource_name,
-            schedule_expression=p["ScheduleExpression"],
-            schedule_expression_timezone=p.get("ScheduleExpressionTimezone"),
-            start_date=None,
-            state=p.get("State", "ENABLED"),
-            target=dict(p["Target"]),
-            action_after_completion=p.get("ActionAfterCompletion"),
-        )
-        return cls(schedule.name, schedule.group_name, schedule.arn)
-
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: ScheduleResource,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> ScheduleResource:
-        original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
-
-    @classmethod
-    def delete_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        p = cloudformation_json.get("Properties", {})
-        cls(p.get("Name") or resource_name, p.get("GroupName") or "default", "").delete(account_id, region_name)
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        try:
-            _scheduler(account_id, region_name).delete_schedule(self.group, self.name)
-        except Exception:  # already gone: deleting is idempotent, as in CloudFormation
-            logger.info("schedule %s was already deleted", self.name)
-        _last_fired.pop(self.arn, None)
-
-
-class AlarmResource(CloudFormationModel):
-    def __init__(self, name: str, arn: str) -> None:
-        self.name, self.arn = name, arn
-
-    def is_created(self) -> bool:
-        return True
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "AlarmName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::Alarm"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "Arn":
-            return self.arn
-        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-
-        raise UnformattedGetAttTemplateException()
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
-    ) -> AlarmResource:
-        p = cloudformation_json.get("Properties", {})
-        if "Metrics" in p:
-            raise MotoContractError("alarms on metric math are not created locally")
-        name = p.get("AlarmName") or resource_name
-        alarm = _cloudwatch(account_id, region_name).put_metric_alarm(
-            name=name,
-            namespace=p.get("Namespace"),
-            metric_name=p.get("MetricName"),
-            comparison_operator=p["ComparisonOperator"],
-            evaluation_periods=int(p["EvaluationPeriods"]),
-            period=int(p.get("Period", 60)),
-            threshold=float(p["Threshold"]),
-            statistic=p.get("Statistic"),
-            description=p.get("AlarmDescription"),
-            dimensions=list(p.get("Dimensions", [])),
-            alarm_actions=list(p.get("AlarmActions", [])),
-            datapoints_to_alarm=int(p["DatapointsToAlarm"]) if "DatapointsToAlarm" in p else None,
-            extended_statistic=p.get("ExtendedStatistic"),
-            ok_actions=list(p.get("OKActions", [])),
-            insufficient_data_actions=list(p.get("InsufficientDataActions", [])),
-            unit=p.get("Unit"),
-            actions_enabled=bool(p.get("ActionsEnabled", True)),
-            treat_missing_data=p.get("TreatMissingData"),
-            tags=list(p.get("Tags", [])),
-        )
-        return cls(name, str(alarm.alarm_arn))
-
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: AlarmResource,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> AlarmResource:
-        if (cloudformation_json.get("Properties", {}).get("AlarmName") or new_resource_name) != original_resource.name:
-            original_resource.delete(account_id, region_name)
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
-
-    @classmethod
-    def delete_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
-        name = cloudformation_json.get("Properties", {}).get("AlarmName") or resource_name
-        _cloudwatch(account_id, region_name).delete_alarms([name])
-
-    def delete(self, account_id: str, region_name: str) -> None:
-        _cloudwatch(account_id, region_name).delete_alarms([self.name])
-
-
-def _cloudwatch(account_id: str, region_name: str) -> Any:
-    return require("moto.cloudwatch.models", "cloudwatch_backends")[account_id][region_name]
-
-
-__all__ = ["PATH", "AlarmResource", "Fired", "ScheduleResource", "deliver", "due", "fired", "request_tick", "tick"]
+__all__ = ["PATH", "Fired", "deliver", "due", "fired", "request_tick", "tick"]
