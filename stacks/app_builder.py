@@ -81,7 +81,9 @@ def build(app: App, config: ProjectConfig, *, build_root: Path | None = None) ->
     monitoring = MonitoringStack(
         app,
         "Monitoring",
-        props=MonitoringStackProps(config=config, data=data),
+        props=MonitoringStackProps(
+            config=config, data=data, pipeline=pipeline, removal_policy=removal, build_root=build_root
+        ),
         stack=props("monitoring", "drift checks, dashboard, alarms"),
     )
     ci_access = None

@@ -22,6 +22,7 @@ from mlops.cli import (
     drift_cmd,
     local_cmd,
     model_cmd,
+    monitor_cmd,
     pipeline_cmd,
     serve_cmd,
     serve_deploy_cmd,
@@ -40,10 +41,12 @@ data_remote.register(data_cmd.app)
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(pipeline_cmd.app, name="pipeline")
 app.add_typer(local_cmd.app, name="local")
+monitor_cmd.register_drift(drift_cmd.app)
 app.add_typer(drift_cmd.app, name="drift")
 serve_deploy_cmd.register(serve_cmd.app)
 app.add_typer(serve_cmd.app, name="serve")
 app.add_typer(model_cmd.app, name="model")
+app.add_typer(monitor_cmd.app, name="monitor")
 
 err_console = Console(stderr=True)
 

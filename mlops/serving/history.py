@@ -44,6 +44,9 @@ def in_progress_message(lock: DeploymentLock) -> str:
 
 
 class DeploymentHistory:
+    """Every item keeps its record as one JSON document in its `record` attribute (what
+    other readers of the pointer, e.g. mlops/monitoring, parse)."""
+
     def __init__(self, client: Any, table: str) -> None:
         self._ddb = client
         self._table = table
@@ -119,10 +122,10 @@ class DeploymentHistory:
         item = self._ddb.get_item(
             TableName=self._table, Key=self._key(dataset, keys.SERVING_CURRENT), ConsistentRead=True
         ).get("Item")
-        return ServingPointer.model_validate_json(item["pointer"]["S"]) if item else None
+        return ServingPointer.model_validate_json(item["record"]["S"]) if item else None
 
     def set_current(self, pointer: ServingPointer) -> None:
-        item = self._key(pointer.dataset, keys.SERVING_CURRENT) | {"pointer": {"S": pointer.model_dump_json()}}
+        item = self._key(pointer.dataset, keys.SERVING_CURRENT) | {"record": {"S": pointer.model_dump_json()}}
         self._ddb.put_item(TableName=self._table, Item=item)
 
     # -- the lock --------------------------------------------------------------------------
@@ -132,14 +135,14 @@ class DeploymentHistory:
         item = self._ddb.get_item(
             TableName=self._table, Key=self._key(dataset, keys.SERVING_LOCK), ConsistentRead=True
         ).get("Item")
-        return DeploymentLock.model_validate_json(item["lock"]["S"]) if item else None
+        return DeploymentLock.model_validate_json(item["record"]["S"]) if item else None
 
     def acquire(self, lock: DeploymentLock, is_running: RunningProbe) -> DeploymentLock | None:
         """Take the dataset's lock for `lock.deployment_id`. Returns the stale lock it took over
         (None when there was none); raises DeploymentInProgressError naming the running one."""
         item = self._key(lock.dataset, keys.SERVING_LOCK) | {
             "deployment_id": {"S": lock.deployment_id},
-            "lock": {"S": lock.model_dump_json()},
+            "record": {"S": lock.model_dump_json()},
         }
         try:
             self._ddb.put_item(

@@ -10,7 +10,9 @@
 - `s3`: conditional copies (`If-None-Match: *`) refused when the destination exists;
 - `clock`: the interpreter's Retry waits compressed by `MLOPS_LOCAL_WAIT_SCALE`;
 - `model_package_events`: "SageMaker Model Package State Change" events on registration and
-  approval, and UpdateModelPackage keeping what it is not given.
+  approval, and UpdateModelPackage keeping what it is not given;
+- `scheduler`: Scheduler schedules and CloudWatch alarms from CloudFormation, schedules fired
+  when due (time compressed like waits) and on `tick`.
 
 Each module documents every gap it bridges. `install()` is idempotent and fails loudly
 (`MotoContractError`) when a moto upgrade moved an internal we rely on, so an upgrade cannot
@@ -28,6 +30,7 @@ from mlops.local.plugins import (
     resources,
     s3,
     sagemaker,
+    scheduler,
 )
 from mlops.local.plugins._contract import MotoContractError, run_once
 
@@ -45,3 +48,4 @@ def install(endpoint_url: str) -> None:
     sagemaker.install(endpoint_url)
     clock.install()
     model_package_events.install()
+    scheduler.install()
