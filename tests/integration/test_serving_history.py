@@ -198,3 +198,15 @@ def test_a_refused_deployment_releases_nobody_elses_lock(lake: DataLake) -> None
     assert (result.error, result.cause) == ("Mlops.DeploymentInProgress", "deployment running ...")
     lock = history.lock(DATASET)
     assert lock is not None and lock.deployment_id == "running"
+
+
+def test_the_drift_checks_read_the_pointer_the_record_step_writes(lake: DataLake, planner: Planner) -> None:
+    from mlops.monitoring.adapters import ServingLookup
+
+    arn = _package(boto3.client("sagemaker"), names.model_package_group(lake.config, DATASET))
+    plan = _plan(planner, "deploy-1", DeployRequest(dataset=DATASET, model_package_arn=arn))
+    decision = OutcomeDecision(outcome="deployed", serving_config=plan.endpoint_config_name)
+    _finish(lake, plan, "concluded", {"decision": decision.model_dump(mode="json")})
+    sagemaker = boto3.client("sagemaker")
+    lookup = ServingLookup(lake.ddb, lake.table, ModelPackages(sagemaker), sagemaker)
+    assert lookup.pointer(DATASET) == DeploymentHistory(lake.ddb, lake.table).current(DATASET)
