@@ -16,6 +16,10 @@ Artifacts (`<prefix>-artifacts-...`):
   checkpoints/<job>/                        spot checkpoints
   evaluations/<job>/evaluation.json
   data-capture/<endpoint>/...               endpoint data capture (serving)
+  batch/<dataset>/<batch id>/               one batch transform over a data version (serving):
+    input/<part>.manifest                     the SageMaker manifest of one transform job's objects
+    predictions/<sha256><suffix>.out          one line per data row of each object, in input order
+    record.json                               which model and data version produced them
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ MODELS = "models/"
 CHECKPOINTS = "checkpoints/"
 EVALUATIONS = "evaluations/"
 DATA_CAPTURE = "data-capture/"
+BATCH = "batch/"
 
 COMMIT_MARKER = "_COMMIT"
 SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -90,6 +95,27 @@ def checkpoint_prefix(job_name: str) -> str:
 
 def evaluation_prefix(job_name: str) -> str:
     return f"{EVALUATIONS}{job_name}"
+
+
+def batch_prefix(dataset: str, batch_id: str) -> str:
+    return f"{BATCH}{dataset}/{batch_id}/"
+
+
+def batch_manifest_key(dataset: str, batch_id: str, part: str) -> str:
+    return f"{batch_prefix(dataset, batch_id)}input/{part}.manifest"
+
+
+def batch_predictions_prefix(dataset: str, batch_id: str) -> str:
+    return f"{batch_prefix(dataset, batch_id)}predictions/"
+
+
+def batch_record_key(dataset: str, batch_id: str) -> str:
+    return f"{batch_prefix(dataset, batch_id)}record.json"
+
+
+def dataset_objects_prefix(dataset: str) -> str:
+    """Where a dataset's content-addressed objects live (the prefix of its SageMaker manifests)."""
+    return f"{OBJECTS}{dataset}/"
 
 
 def s3_uri(bucket: str, key: str) -> str:

@@ -47,3 +47,7 @@ def model_package_group(config: ProjectConfig, dataset: str) -> str:
 
 def training_state_machine(config: ProjectConfig) -> str:
     return f"{config.prefix}-training"
+
+
+def batch_state_machine(config: ProjectConfig) -> str:
+    return f"{config.prefix}-batch-inference"

@@ -69,7 +69,9 @@ def build(app: App, config: ProjectConfig, *, build_root: Path | None = None) ->
     serving = ServingStack(
         app,
         "Serving",
-        props=ServingStackProps(config=config, pipeline=pipeline),
+        props=ServingStackProps(
+            config=config, data=data, pipeline=pipeline, removal_policy=removal, build_root=build_root
+        ),
         stack=props("serving", "versioned endpoints and rollback"),
     )
     monitoring = MonitoringStack(
