@@ -13,7 +13,17 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from mlops.cli import config_cmd, data_cmd, data_remote, drift_cmd, local_cmd, pipeline_cmd
+from mlops.cli import (
+    config_cmd,
+    data_cmd,
+    data_remote,
+    drift_cmd,
+    local_cmd,
+    pipeline_cmd,
+    serve_batch_cmd,
+    serve_cmd,
+    serve_endpoint_cmd,
+)
 from mlops.cli.context import CliContext, local_requested
 from mlops.errors import ConfigError, MlopsError, UsageError
 
@@ -29,6 +39,9 @@ app.add_typer(data_cmd.app, name="data")
 app.add_typer(pipeline_cmd.app, name="pipeline")
 app.add_typer(local_cmd.app, name="local")
 app.add_typer(drift_cmd.app, name="drift")
+serve_batch_cmd.register(serve_cmd.app)
+serve_endpoint_cmd.register(serve_cmd.app)
+app.add_typer(serve_cmd.app, name="serve")
 
 err_console = Console(stderr=True)
 
