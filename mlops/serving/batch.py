@@ -272,6 +272,7 @@ class RecordRequest(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     outcome: BatchStatus
+    #: the execution's input (a `BatchRequest`) with what the steps added: `plan`, `jobs`, `failure`
     state: dict[str, Any]
     execution_id: str
     execution_name: str
@@ -306,7 +307,8 @@ def _failure_fields(error: str, cause: str | None) -> dict[str, Any]:
 def build_record(request: RecordRequest, written: set[str], finished_at: datetime) -> BatchRecord:
     """The record of a batch from the execution's state; `written`: the output URIs that exist."""
     state = request.state
-    asked = BatchRequest.model_validate(state.get("request") or {"dataset": "?"})
+    # the execution's input is the request; the steps add `plan`, `jobs`, `failure` beside it
+    asked = BatchRequest.model_validate({k: state[k] for k in BatchRequest.model_fields if k in state})
     plan = BatchPlan.model_validate(state["plan"]) if state.get("plan") else None
     jobs = [TransformJobResult.model_validate(j) for j in state.get("jobs") or []]
     failure = state.get("failure") or {}

@@ -66,36 +66,37 @@ class ModelPackages:
     def __init__(self, sagemaker: Any) -> None:
         self._sagemaker = sagemaker
 
+    def _summaries(self, group: str, **filters: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"ModelPackageGroupName": group, "MaxResults": 100, **filters}
+        while True:
+            page = self._sagemaker.list_model_packages(**kwargs)
+            found.extend(page.get("ModelPackageSummaryList") or [])
+            if not page.get("NextToken"):
+                return found
+            kwargs["NextToken"] = page["NextToken"]
+
     def find(self, group: str, version: int | None) -> ModelPackage:
+        """Found by listing (the registry's own ARNs, never one built here)."""
+        summaries = self._summaries(group, **({"ModelApprovalStatus": "Approved"} if version is None else {}))
+        if version is None and not summaries:
+            raise ModelVersionNotFoundError(f"model package group {group} has no approved version")
         if version is None:
-            page = self._sagemaker.list_model_packages(
-                ModelPackageGroupName=group,
-                ModelApprovalStatus="Approved",
-                SortBy="CreationTime",
-                SortOrder="Descending",
-                MaxResults=20,
-            )
-            summaries = page.get("ModelPackageSummaryList") or []
-            if not summaries:
-                raise ModelVersionNotFoundError(f"model package group {group} has no approved version")
-            version = max(int(s.get("ModelPackageVersion") or 0) for s in summaries)
-        arn = f"{self._group_arn(group)}/{version}"
-        try:
-            described = self._sagemaker.describe_model_package(ModelPackageName=arn)
-        except ClientError as exc:
-            raise ModelVersionNotFoundError(f"no model package version {version} in {group} ({_code(exc)})") from exc
+            chosen = max(summaries, key=lambda s: int(s.get("ModelPackageVersion") or 0))
+        else:
+            matching = [s for s in summaries if int(s.get("ModelPackageVersion") or 0) == version]
+            if not matching:
+                raise ModelVersionNotFoundError(f"no model package version {version} in {group}")
+            chosen = matching[0]
+        described = self._sagemaker.describe_model_package(ModelPackageName=chosen["ModelPackageArn"])
         status = str(described.get("ModelApprovalStatus") or "")
+        number = int(chosen["ModelPackageVersion"])
         if status == "Rejected":
-            raise ModelVersionNotFoundError(f"model package {group}/{version} was rejected")
+            raise ModelVersionNotFoundError(f"model package {group}/{number} was rejected")
         [container, *_] = described["InferenceSpecification"]["Containers"]
         return ModelPackage(
-            arn=str(described["ModelPackageArn"]), version=version, approval_status=status, container=container
+            arn=str(described["ModelPackageArn"]), version=number, approval_status=status, container=container
         )
-
-    def _group_arn(self, group: str) -> str:
-        described = self._sagemaker.describe_model_package_group(ModelPackageGroupName=group)
-        arn = str(described["ModelPackageGroupArn"])
-        return arn.replace(":model-package-group/", ":model-package/")
 
 
 class SageMakerModels:

@@ -131,12 +131,11 @@ class BatchInference(Construct):
         grant_object_write(props.artifacts, resolve, layout.BATCH)
         grant_key_use(props.artifacts_key, resolve, encrypt=True)
 
-        groups = [self._arn("sagemaker", "model-package-group", g.lower()) for g in props.model_package_groups]
         packages = [self._arn("sagemaker", "model-package", f"{g.lower()}/*") for g in props.model_package_groups]
         resolve.add_to_policy(
             iam.PolicyStatement(
-                actions=["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"],
-                resources=[*groups, *packages],
+                actions=["sagemaker:DescribeModelPackage"],
+                resources=packages,
             )
         )
         resolve.add_to_policy(iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"]))

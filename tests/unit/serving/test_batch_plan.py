@@ -126,11 +126,12 @@ FINISHED = datetime(2026, 1, 1, 0, 5, tzinfo=UTC)
 def test_a_succeeded_batch_records_its_model_data_version_and_what_was_written() -> None:
     the_plan = plan({"csv": [obj("a.csv", 7)], "parquet": [obj("b.parquet", 5)]})
     jobs = [{"job_name": "j-csv-r0", "status": "Completed", "started_at": 1767225600000, "ended_at": 1767225660000}]
-    state = {"request": {"dataset": "breast-cancer", "data_version": "v3"}, "plan": the_plan.model_dump(), "jobs": jobs}
+    state = {"dataset": "breast-cancer", "data_version": "v3", "plan": the_plan.model_dump(), "jobs": jobs}
 
     record = build_record(request("succeeded", state), {f"{OUT}a.csv.out"}, FINISHED)
 
     assert record.status == "succeeded" and record.error is None
+    assert record.dataset == "breast-cancer"
     assert (record.model_version, record.data_version, record.rows) == (2, "v3", 12)
     assert record.model_package_arn == the_plan.model_package_arn
     assert [(o.input_uri, o.output_uri, o.rows, o.written) for o in record.outputs] == [
@@ -144,7 +145,7 @@ def test_a_failed_transform_job_is_recorded_with_sagemakers_failure_reason() -> 
     the_plan = plan({"csv": [obj("a.csv")]})
     described = {"TransformJobStatus": "Failed", "FailureReason": "ClientError: s3://x (records 1-3): missing"}
     state = {
-        "request": {"dataset": "breast-cancer"},
+        "dataset": "breast-cancer",
         "plan": the_plan.model_dump(),
         "failure": {"Error": "States.TaskFailed", "Cause": json.dumps(described)},
     }
@@ -158,7 +159,9 @@ def test_a_failed_transform_job_is_recorded_with_sagemakers_failure_reason() -> 
 
 def test_a_batch_that_failed_before_planning_keeps_what_was_asked_and_the_error() -> None:
     state = {
-        "request": {"dataset": "breast-cancer", "data_version": "v9", "model_version": 4},
+        "dataset": "breast-cancer",
+        "data_version": "v9",
+        "model_version": 4,
         "failure": {"Error": "Mlops.DataVersionNotFound", "Cause": "breast-cancer@v9 is not a registered data version"},
     }
     record = build_record(request("failed", state), set(), FINISHED)
@@ -167,6 +170,6 @@ def test_a_batch_that_failed_before_planning_keeps_what_was_asked_and_the_error(
 
 
 def test_other_reserved_errors_are_renamed_with_their_name_kept_in_the_cause() -> None:
-    state = {"request": {"dataset": "d"}, "failure": {"Error": "States.Runtime", "Cause": "boom"}}
+    state = {"dataset": "d", "failure": {"Error": "States.Runtime", "Cause": "boom"}}
     record = build_record(request("failed", state), set(), FINISHED)
     assert (record.error, record.cause) == ("Mlops.BatchFailed", "States.Runtime: boom")
