@@ -155,9 +155,7 @@ def input_fn(request_body: str | bytes, request_content_type: str) -> pd.DataFra
         return _from_csv(text)
     if media == JSON:
         return _from_json(text)
-    raise UnsupportedFormatError(
-        f"unsupported content type {request_content_type!r}: use {CSV}, {JSON} or {PARQUET}"
-    )
+    raise UnsupportedFormatError(f"unsupported content type {request_content_type!r}: use {CSV}, {JSON} or {PARQUET}")
 
 
 def _align(data: pd.DataFrame, features: list[str]) -> pd.DataFrame:

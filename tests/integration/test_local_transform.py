@@ -18,7 +18,7 @@ import pytest
 
 from mlops import example_data
 from mlops.local import process
-from mlops.serving.batch import FORMATS, INPUT_COLUMNS_ENV
+from mlops.serving.batch import FORMATS, INPUT_COLUMNS_ENV, PartName
 from stacks.constructs.sagemaker_job_states import JobSettings, transform_job_parameters
 from tests.integration.test_local_sagemaker import IMAGE, REGION, ROLE, SCHEMA, client
 from tests.unit.training.conftest import load_entry_point
@@ -140,8 +140,8 @@ def manifest(endpoint: str, name: str, relatives: list[str], prefix: str = "lake
     return f"s3://{BUCKET}/manifests/{name}"
 
 
-def transform_request(name: str, model_name: str, manifest_uri: str, part: str, layout: str) -> dict[str, Any]:
-    fmt = FORMATS[part]  # type: ignore[index]
+def transform_request(name: str, model_name: str, manifest_uri: str, part: PartName, layout: str) -> dict[str, Any]:
+    fmt = FORMATS[part]
     return {
         "TransformJobName": name,
         "ModelName": model_name,
@@ -178,7 +178,7 @@ def test_transform_outputs_equal_the_models_own_predictions(
     endpoint: str,
     model: dict[str, Any],
     inputs: dict[str, Any],
-    part: str,
+    part: PartName,
     relative: str,
     rows: str,
     strategy: str | None,
@@ -283,13 +283,13 @@ def test_the_sync_integration_waits_for_each_job_and_fails_with_its_describe_out
     machine = batch_machine(endpoint, f"local-transform-{uuid.uuid4().hex[:8]}")
     batch = uuid.uuid4().hex[:8]
 
-    def part(name: str, manifest_uri: str) -> dict[str, Any]:
+    def part(name: PartName, manifest_uri: str) -> dict[str, Any]:
         return {
             "name": name,
             "job_name": f"sync-{batch}-{name}",
             "manifest_uri": manifest_uri,
             **FORMATS[name].model_dump(),
-        }  # type: ignore[index]
+        }
 
     plan = {
         "model_name": model["name"],

@@ -92,7 +92,11 @@ def step_functions_error(code: str) -> str:
 
 
 _TERMINAL = {"Completed", "Failed", "Stopped"}
-_LOG_GROUPS = {**LOG_GROUPS, "transform": "/aws/sagemaker/TransformJobs"}
+_LOG_GROUPS: dict[str, str] = {
+    "training": LOG_GROUPS["training"],
+    "processing": LOG_GROUPS["processing"],
+    "transform": "/aws/sagemaker/TransformJobs",
+}
 _POLL_SECONDS = 0.5
 
 

@@ -13,6 +13,7 @@ from mlops.serving.batch import (
     BatchInputError,
     BatchPlan,
     InputObject,
+    PartName,
     RecordRequest,
     build_record,
     group_objects,
@@ -72,7 +73,7 @@ def test_the_environment_names_the_layout_within_sagemakers_limit() -> None:
         job_environment([f"column_{i:05d}" for i in range(1000)])
 
 
-def plan(parts: dict[str, list[InputObject]]) -> BatchPlan:
+def plan(parts: dict[PartName, list[InputObject]]) -> BatchPlan:
     return BatchPlan.model_validate(
         {
             "batch_id": "b-1",
@@ -95,7 +96,7 @@ def plan(parts: dict[str, list[InputObject]]) -> BatchPlan:
                     "manifest_uri": f"s3://m/{n}",
                     "objects": o,
                     **FORMATS[n].model_dump(),
-                }  # type: ignore[index]
+                }
                 for n, o in parts.items()
             ],
         }
