@@ -18,6 +18,10 @@ Artifacts (`<prefix>-artifacts-...`):
   data-capture/<endpoint>/<variant>/<yyyy>/<mm>/<dd>/<hh>/<file>.jsonl   endpoint data capture
   labels/<dataset>/<yyyy>/<mm>/<dd>/<stamp>-<sha>.jsonl   ground truth pushed for captured predictions
   reports/drift/<dataset>/<stamp>/report.json|.html       scheduled drift and model-quality checks
+  batch/<dataset>/<batch id>/               one batch transform over a data version (serving):
+    input/<part>.manifest                     the SageMaker manifest of one transform job's objects
+    predictions/<sha256><suffix>.out          one line per data row of each object, in input order
+    record.json                               which model and data version produced them
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ MODELS = "models/"
 CHECKPOINTS = "checkpoints/"
 EVALUATIONS = "evaluations/"
 DATA_CAPTURE = "data-capture/"
+BATCH = "batch/"
 LABELS = "labels/"
 DRIFT_REPORTS = "reports/drift/"
 #: a check's report names: its start time, sortable, and safe in a key
@@ -97,6 +102,27 @@ def checkpoint_prefix(job_name: str) -> str:
 
 def evaluation_prefix(job_name: str) -> str:
     return f"{EVALUATIONS}{job_name}"
+
+
+def batch_prefix(dataset: str, batch_id: str) -> str:
+    return f"{BATCH}{dataset}/{batch_id}/"
+
+
+def batch_manifest_key(dataset: str, batch_id: str, part: str) -> str:
+    return f"{batch_prefix(dataset, batch_id)}input/{part}.manifest"
+
+
+def batch_predictions_prefix(dataset: str, batch_id: str) -> str:
+    return f"{batch_prefix(dataset, batch_id)}predictions/"
+
+
+def batch_record_key(dataset: str, batch_id: str) -> str:
+    return f"{batch_prefix(dataset, batch_id)}record.json"
+
+
+def dataset_objects_prefix(dataset: str) -> str:
+    """Where a dataset's content-addressed objects live (the prefix of its SageMaker manifests)."""
+    return f"{OBJECTS}{dataset}/"
 
 
 def capture_prefix(endpoint: str, variant: str = "AllTraffic") -> str:

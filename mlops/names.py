@@ -49,6 +49,10 @@ def training_state_machine(config: ProjectConfig) -> str:
     return f"{config.prefix}-training"
 
 
+def batch_state_machine(config: ProjectConfig) -> str:
+    return f"{config.prefix}-batch-inference"
+
+
 def deploy_state_machine(config: ProjectConfig) -> str:
     """The serving stack's deploy workflow (its metrics are on the monitoring dashboard)."""
     return f"{config.prefix}-deploy"

@@ -1,17 +1,6 @@
-"""ServingStack: the role SageMaker endpoints run models with, the rollback alarms of each
-dataset's endpoint, the deploy workflow, and what starts it.
-
-Triggers: an EventBridge rule per dataset on "SageMaker Model Package State Change" with
-`ModelApprovalStatus: Approved` in the dataset's model package group starts the deploy
-workflow, in every environment. SageMaker emits that event when a package is registered
-already approved (`model_approval: Approved`: the registration triggers the deployment) and
-when a person approves one (`mlops model approve NAME@N`, the console, the API). One path
-for both, rather than a Deploy step in the training pipeline: a training run does not wait
-hours of canary baking (nor fail because an endpoint rolled back: the run registered a good
-model, the deployment history says what happened to it), the pipeline stack needs nothing
-of this one (no cycle between the stacks), and an approval outside our CLI deploys the same
-way. Duplicate events for one state change are skipped by the workflow's resolve step.
-"""
+"""ServingStack: the role SageMaker models run with, the rollback alarms of each dataset's
+endpoint, the deploy workflow and what starts it (stacks/constructs/deploy_triggers.py), and
+batch inference over data versions."""
 
 from __future__ import annotations
 
@@ -19,22 +8,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import CfnOutput, RemovalPolicy, Stack
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from mlops import layout, names
 from mlops.config import ProjectConfig
 from stacks.common import StackSettings
+from stacks.constructs.batch_inference import BatchInference, BatchInferenceProps
+from stacks.constructs.deploy_triggers import DeployTriggers, DeployTriggersProps
 from stacks.constructs.deploy_workflow import DeployWorkflow, DeployWorkflowProps
 from stacks.constructs.endpoint_alarms import EndpointAlarms, EndpointAlarmsProps
 from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
 from stacks.constructs.sagemaker_role import SageMakerRole, SageMakerRoleProps
 from stacks.data_stack import DataStack
 from stacks.pipeline_stack import PipelineStack
-
-MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,12 +55,12 @@ class ServingStack(Stack):
         grant_key_use(pipeline.key, self.model_role, encrypt=True)
 
         datasets = sorted(config.datasets)
+        groups = {d: names.model_package_group(config, d) for d in datasets}
         self.alarms = EndpointAlarms(
             self,
             "Alarms",
             props=EndpointAlarmsProps(prefix=config.prefix, datasets=datasets, alarms=config.deployment.alarms),
         )
-        groups = [names.model_package_group(config, d) for d in datasets]
         self.deploy = DeployWorkflow(
             self,
             "Deploy",
@@ -84,7 +71,7 @@ class ServingStack(Stack):
                 deployment=config.deployment,
                 tags=config.tags(),
                 model_role=self.model_role,
-                model_package_groups=groups,
+                model_package_groups=[groups[d] for d in datasets],
                 capture_uri=f"s3://{pipeline.artifacts_bucket_name}/{layout.DATA_CAPTURE}",
                 artifacts_key=pipeline.key,
                 registry=data.registry,
@@ -97,30 +84,38 @@ class ServingStack(Stack):
                 removal_policy=props.removal_policy,
             ),
         )
-        trigger = "registration" if config.settings.model_approval == "Approved" else "approval"
-        for dataset, group in zip(datasets, groups, strict=True):
-            rule = events.Rule(
-                self,
-                f"Approved-{dataset}",
-                description=f"Deploy {dataset} when a model package of {group} is approved",
-                event_pattern=events.EventPattern(
-                    source=["aws.sagemaker"],
-                    detail_type=[MODEL_PACKAGE_STATE_CHANGE],
-                    detail={"ModelPackageGroupName": [group], "ModelApprovalStatus": ["Approved"]},
-                ),
-            )
-            rule.add_target(
-                targets.SfnStateMachine(
-                    self.deploy.state_machine,
-                    input=events.RuleTargetInput.from_object(
-                        {
-                            "dataset": dataset,
-                            "model_package_arn": events.EventField.from_path("$.detail.ModelPackageArn"),
-                            "trigger": trigger,
-                            "triggered_by": events.EventField.from_path("$.detail.ModelPackageArn"),
-                        }
-                    ),
-                )
-            )
+        self.triggers = DeployTriggers(
+            self,
+            "DeployTriggers",
+            props=DeployTriggersProps(
+                groups=groups,
+                state_machine=self.deploy.state_machine,
+                trigger="registration" if config.settings.model_approval == "Approved" else "approval",
+            ),
+        )
+        self.batch = BatchInference(
+            self,
+            "BatchInference",
+            props=BatchInferenceProps(
+                prefix=config.prefix,
+                state_machine_name=names.batch_state_machine(config),
+                datasets=sorted(config.datasets),
+                model_package_groups=[names.model_package_group(config, d) for d in sorted(config.datasets)],
+                model_role=self.model_role,
+                data_lake=s3.Bucket.from_bucket_name(self, "DataLake", props.data.data_lake_bucket_name),
+                data_key=props.data.encryption.key,
+                artifacts=artifacts,
+                artifacts_key=pipeline.key,
+                registry=props.data.registry,
+                topic=props.data.notifications,
+                tags=config.tags(),
+                instance_type=config.deployment.instance_type,
+                lambda_settings=config.lambdas,
+                config_json=config.to_json(),
+                build_root=props.build_root,
+                removal_policy=props.removal_policy,
+            ),
+        )
         CfnOutput(self, "ModelRoleArn", value=self.model_role.role_arn)
         CfnOutput(self, "DeployStateMachineArn", value=self.deploy.state_machine.state_machine_arn)
+        CfnOutput(self, "BatchStateMachineArn", value=self.batch.state_machine.state_machine_arn)

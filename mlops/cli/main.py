@@ -24,8 +24,10 @@ from mlops.cli import (
     model_cmd,
     monitor_cmd,
     pipeline_cmd,
+    serve_batch_cmd,
     serve_cmd,
     serve_deploy_cmd,
+    serve_endpoint_cmd,
 )
 from mlops.cli.context import CliContext, local_requested
 from mlops.errors import ConfigError, MlopsError, UsageError
@@ -44,6 +46,8 @@ app.add_typer(local_cmd.app, name="local")
 monitor_cmd.register_drift(drift_cmd.app)
 app.add_typer(drift_cmd.app, name="drift")
 serve_deploy_cmd.register(serve_cmd.app)
+serve_batch_cmd.register(serve_cmd.app)
+serve_endpoint_cmd.register(serve_cmd.app)
 app.add_typer(serve_cmd.app, name="serve")
 app.add_typer(model_cmd.app, name="model")
 app.add_typer(monitor_cmd.app, name="monitor")

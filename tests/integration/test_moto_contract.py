@@ -285,6 +285,36 @@ def test_registration_and_approval_emit_the_state_change_event_as_aws_shapes_it(
         assert described["CustomerMetadataProperties"] == {"data_version": "v1"}
 
 
+def test_sagemaker_transform_job_model_hook() -> None:
+    """mlops/local/plugins/sagemaker.py runs transform jobs from these attributes and sets the status ones."""
+    from moto.sagemaker.models import FakeTransformJob, SageMakerModelBackend
+
+    source = inspect.getsource(SageMakerModelBackend.create_transform_job)
+    assert "self.transform_jobs[" in source and "return" in source
+    init = inspect.getsource(FakeTransformJob.__init__)
+    for attribute in (
+        "transform_job_name",
+        "model_name",
+        "batch_strategy",
+        "max_payload_in_mb",
+        "environment",
+        "transform_input",
+        "transform_output",
+        "data_processing",
+        "transform_job_status",
+        "failure_reason",
+        "transform_start_time",
+        "transform_end_time",
+        "last_modified_time",
+    ):
+        assert f"self.{attribute}" in init, attribute
+    response_object = vars(FakeTransformJob)["response_object"]
+    assert isinstance(response_object, property) and response_object.fget is not None
+    assert "v is not None" in inspect.getsource(response_object.fget)
+    # MaxPayloadInMB keeps its capitalisation in Describe answers through this override
+    assert "MB" in inspect.getsource(FakeTransformJob.camelCase)
+
+
 # mlops/local/plugins/scheduler.py -----------------------------------------------------------
 def test_scheduler_backend_hooks() -> None:
     from moto.scheduler import models
