@@ -249,12 +249,15 @@ class Deployments:
         output = json.loads(described.get("output") or "null")
         skipped = output.get("skip_reason") if isinstance(output, dict) and output.get("skip") else None
         record = self.history.find(dataset, name)
+        status = record.status if record else None
+        if status == "in_progress" and described["status"] in TERMINAL:
+            status = "failed"  # ended without recording its end (see Planner._close_stale)
         return DeploymentResult(
             execution_arn=arn,
             execution_status=str(described["status"]),
             deployment_id=name,
             dataset=dataset,
-            status=record.status if record else None,
+            status=status,
             skipped=skipped,
             record=record,
             error=described.get("error"),

@@ -162,7 +162,7 @@ class Planner:
         )
         if request.trigger in EVENT_TRIGGERS and (duplicate := self._duplicate(plan)):
             return plan.model_copy(update={"skip": True, "skip_reason": duplicate})
-        self._history.acquire(
+        stale = self._history.acquire(
             DeploymentLock(
                 dataset=dataset,
                 deployment_id=deployment_id,
@@ -173,6 +173,8 @@ class Planner:
             ),
             self._is_running,
         )
+        if stale is not None:
+            self._close_stale(stale, started_at)
         state = self._hosting.endpoint_state(endpoint)
         if state is not None and state.status != "InService":
             raise EndpointNotUpdatableError(
@@ -191,6 +193,15 @@ class Planner:
         )
         self._history.begin(record_of(plan, config.environment, request, execution_arn))
         return plan
+
+    def _close_stale(self, stale: DeploymentLock, now: datetime) -> None:
+        """A deployment whose execution ended without recording its end (stopped, timed out,
+        or failed with an error no Catch can take, like States.Runtime) is recorded `failed`."""
+        record = self._history.record(stale.dataset, stale.started_at, stale.deployment_id)
+        if record is None or record.status != "in_progress":
+            return
+        reason = f"its execution {stale.execution_arn} ended without recording an outcome"
+        self._history.finish(record.model_copy(update={"status": "failed", "reason": reason, "finished_at": now}))
 
     def _duplicate(self, plan: DeploymentPlan) -> str | None:
         current = self._history.current(plan.dataset)

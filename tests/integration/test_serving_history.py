@@ -210,3 +210,15 @@ def test_the_drift_checks_read_the_pointer_the_record_step_writes(lake: DataLake
     sagemaker = boto3.client("sagemaker")
     lookup = ServingLookup(lake.ddb, lake.table, ModelPackages(sagemaker), sagemaker)
     assert lookup.pointer(DATASET) == DeploymentHistory(lake.ddb, lake.table).current(DATASET)
+
+
+def test_taking_over_a_stale_lock_records_the_dead_deployment_failed(lake: DataLake, planner: Planner) -> None:
+    arn = _package(boto3.client("sagemaker"), names.model_package_group(lake.config, DATASET))
+    dead = _plan(planner, "died", DeployRequest(dataset=DATASET, model_package_arn=arn))
+    planner.running.discard(f"arn:aws:states:us-east-1:123456789012:execution:x-deploy:{dead.deployment_id}")  # type: ignore[attr-defined]
+    _plan(planner, "next", DeployRequest(dataset=DATASET, model_package_arn=arn), minutes=3)
+    history = DeploymentHistory(lake.ddb, lake.table)
+    closed = history.get(DATASET, "died")
+    assert closed.status == "failed" and "ended without recording" in str(closed.reason)
+    lock = history.lock(DATASET)
+    assert lock is not None and lock.deployment_id == "next" and history.get(DATASET, "next").status == "in_progress"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -110,19 +111,44 @@ def _deliver(target: dict[str, Any], event: dict[str, Any]) -> None:
 
 def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
     """What the target receives: its constant `Input`, its `InputTransformer` applied to the
-    event (moto's own template parser, as for the targets moto delivers), or the event."""
+    event, or the event."""
     if "Input" in target:
         return json.loads(target["Input"])
     transformer = target.get("InputTransformer")
     if transformer:
-        from moto.events.utils import EventTemplateParser
-
-        return EventTemplateParser.parse(
-            input_template=transformer.get("InputTemplate"),
-            input_paths_map=transformer.get("InputPathsMap", {}),
-            event=event,  # type: ignore[arg-type]
-        )
+        return json.loads(transform_input(transformer, event))
     return event
+
+
+def transform_input(transformer: dict[str, Any], event: dict[str, Any]) -> str:
+    """An InputTransformer applied as EventBridge applies it: each `<name>` of the template
+    becomes the value at its path, as JSON outside string quotes (a string gets its quotes,
+    `"arn":<arn>` is valid JSON) and as bare text inside them (`"x-<arn>"`); a path that
+    matches nothing is null. moto's own parser inserts strings without quotes, which breaks
+    the JSON of every template CDK renders with `EventField`."""
+    from jsonpath_ng.ext import parse
+
+    values: dict[str, Any] = {}
+    for name, path in (transformer.get("InputPathsMap") or {}).items():
+        matches = parse(path).find(event)
+        values[name] = matches[0].value if matches else None
+    out: list[str] = []
+    in_string = False
+    for token in _TEMPLATE_TOKENS.finditer(str(transformer.get("InputTemplate") or "")):
+        text = token.group(0)
+        name = token.group("name")
+        if name is not None and name in values:
+            as_json = json.dumps(values[name])
+            out.append(as_json[1:-1] if in_string and isinstance(values[name], str) else as_json)
+            continue
+        if text == '"':
+            in_string = not in_string
+        out.append(text)
+    return "".join(out)
+
+
+#: a placeholder, an escaped character, a quote, or any other character
+_TEMPLATE_TOKENS = re.compile(r'<(?P<name>[A-Za-z0-9_.\-]+)>|\\.|"|.', re.S)
 
 
 # 4 ----------------------------------------------------------------------------------------
