@@ -126,7 +126,7 @@ def transform_input(transformer: dict[str, Any], event: dict[str, Any]) -> str:
     `"arn":<arn>` is valid JSON) and as bare text inside them (`"x-<arn>"`); a path that
     matches nothing is null. moto's own parser inserts strings without quotes, which breaks
     the JSON of every template CDK renders with `EventField`."""
-    from jsonpath_ng.ext import parse
+    from jsonpath_ng.ext import parse  # type: ignore[attr-defined]
 
     values: dict[str, Any] = {}
     for name, path in (transformer.get("InputPathsMap") or {}).items():
