@@ -24,6 +24,7 @@ from mlops.cli import (
     model_cmd,
     monitor_cmd,
     pipeline_cmd,
+    report_cmd,
     serve_batch_cmd,
     serve_cmd,
     serve_deploy_cmd,
@@ -51,6 +52,7 @@ serve_endpoint_cmd.register(serve_cmd.app)
 app.add_typer(serve_cmd.app, name="serve")
 app.add_typer(model_cmd.app, name="model")
 app.add_typer(monitor_cmd.app, name="monitor")
+app.command("report")(report_cmd.report)
 
 err_console = Console(stderr=True)
 
