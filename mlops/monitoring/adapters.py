@@ -15,7 +15,6 @@ from botocore.exceptions import ClientError
 from mlops import layout
 from mlops.monitoring import labels as label_files
 from mlops.monitoring.labels import Label
-from mlops.pipeline.records import RunRecords
 from mlops.registry import keys
 from mlops.registry.data_versions import DataVersionNotFoundError, DataVersionRegistry
 from mlops.registry.model_packages import ModelPackages
@@ -173,14 +172,3 @@ class LatestAccepted:
             return self._registry.resolve(dataset, "latest").name
         except DataVersionNotFoundError:
             return None
-
-
-class RecentRuns:
-    """When the dataset's newest recorded training run started (any trigger)."""
-
-    def __init__(self, records: RunRecords) -> None:
-        self._records = records
-
-    def last_started(self, dataset: str) -> datetime | None:
-        newest = self._records.list(dataset, limit=1)
-        return newest[0].started_at if newest else None

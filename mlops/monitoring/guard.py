@@ -3,8 +3,10 @@
 An alert starts the training pipeline on the dataset's newest accepted data version unless
 - `drift.retrain` is false (checks only report),
 - a training run of the dataset is in progress, or
-- one started within `drift.cooldown_hours` (by the guard, or anyone: `mlops pipeline run`),
-so drift that persists across checks cannot cause a retraining storm. Every decision, start or
+- the guard itself started one within `drift.cooldown_hours`,
+so drift that persists across checks cannot cause a retraining storm. A run a person started
+(`mlops pipeline run`) does not start the cooldown: it must not silence drift for a day, and a
+retraining on data a run already trained on is `unchanged` through the run keys anyway. Every decision, start or
 suppression, is recorded with its reason (`TriggerRecord`).
 
 Two alerts of one check (drift and quality) reach two guard invocations at once: the start is
@@ -79,10 +81,6 @@ class LatestVersion(Protocol):
     def latest(self, dataset: str) -> str | None: ...
 
 
-class LastRun(Protocol):
-    def last_started(self, dataset: str) -> datetime | None: ...
-
-
 @dataclass(frozen=True)
 class RetrainingGuard:
     retrain: bool
@@ -90,13 +88,11 @@ class RetrainingGuard:
     executions: TrainingStarts
     claims: RetrainClaims
     versions: LatestVersion
-    runs: LastRun
 
     def handle(self, alert: AlertType, detail: AlertDetail, *, now: datetime) -> TriggerRecord:
         dataset = detail.dataset
         running = self.executions.running(dataset) if self.retrain else []
-        starts = [t for t in (self.claims.last_started(dataset), self.runs.last_started(dataset)) if t is not None]
-        last_started = max(starts) if starts else None
+        last_started = self.claims.last_started(dataset)
         version = self.versions.latest(dataset) if self.retrain else None
         decision = decide(
             retrain=self.retrain,

@@ -18,7 +18,6 @@ from mlops.monitoring.adapters import (
     LabelStore,
     LatestAccepted,
     MetricsPublisher,
-    RecentRuns,
     ReportStore,
     ServingLookup,
 )
@@ -96,5 +95,4 @@ def retraining_guard() -> RetrainingGuard:
         executions=Executions(_client("stepfunctions"), runs, settings.state_machine_arn),
         claims=MonitorRecords(ddb, settings.registry_table),
         versions=LatestAccepted(DataVersionRegistry(ddb, settings.registry_table)),
-        runs=RecentRuns(runs),
     )

@@ -19,7 +19,6 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from mlops.monitoring.models import ALERT_TYPES
-from mlops.registry import keys
 from stacks.constructs.grants import grant_key_use
 from stacks.constructs.python_function import FunctionFactory, PythonFunction
 from stacks.nag import acknowledge_wildcard_resource
@@ -75,11 +74,6 @@ class RetrainingGuard(Construct):
                 resources=[props.registry.table_arn],
             )
         )
-        # run records by dataset (the cooldown counts runs started by anyone); named, not `index/*`
-        runs_index = stack.format_arn(
-            service="dynamodb", resource="table", resource_name=f"{props.registry_table_name}/index/{keys.RUNS_INDEX}"
-        )
-        role.add_to_policy(iam.PolicyStatement(actions=["dynamodb:Query"], resources=[runs_index]))
         grant_key_use(props.data_key, role, encrypt=True)
 
         self.rule = events.Rule(
