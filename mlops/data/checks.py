@@ -21,6 +21,7 @@ from mlops.data.uniqueness import DuplicateGroups, UniqueTracker, number_keys, t
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
+_ENCODING_SAMPLE = 4096
 
 
 @dataclass
@@ -152,9 +153,10 @@ class ColumnValidator:
         self.nan_literals = Tally(Check.NAN_LITERAL, spec.name)
         self._unique = UniqueTracker() if spec.unique else None
         self._duplicates = DuplicateGroups()
-        # dictionary-encode text while chunks have few distinct values (decided per chunk from
-        # the previous one; only the speed depends on it, never the outcome)
-        self._encode_text = True
+        # dictionary-encode text while chunks have few distinct values (decided first from a
+        # sample, then per chunk from the previous one; only the speed depends on it, never the
+        # outcome)
+        self._encode_text: bool | None = None
         self._numeric: NumericAccumulator | None = None
         self._categorical: CategoricalAccumulator | None = None
         self._datetime: DatetimeAccumulator | None = None
@@ -181,6 +183,9 @@ class ColumnValidator:
         valid = typed.valid
         text = None
         if typed.text is not None:
+            if self._encode_text is None:
+                sample = typed.text.slice(0, _ENCODING_SAMPLE)
+                self._encode_text = int(pc.count_distinct(sample).as_py()) * 4 <= len(sample)
             text = _Text.of(typed.text, encode=self._encode_text)
             if text.dictionary is not None and len(text.dictionary) * 4 > len(typed.text):
                 self._encode_text = False
@@ -253,7 +258,9 @@ class ColumnValidator:
     def _profile(self, typed: Coerced, text: _Text | None, valid: BoolArray) -> None:
         nulls = int(np.count_nonzero(typed.null))
         invalid = int(np.count_nonzero(typed.invalid))
-        if self._numeric is not None:
+        if self._numeric is not None and typed.integers is not None:
+            self._numeric.update_integers(typed.integers[valid], nulls=nulls, invalid=invalid)
+        elif self._numeric is not None:
             assert typed.numbers is not None
             finite = valid & np.isfinite(typed.numbers)
             self._numeric.update(
@@ -267,9 +274,7 @@ class ColumnValidator:
                 self._categorical.add_booleans(typed.booleans[valid], nulls=nulls, invalid=invalid)
             elif text is not None and text.dictionary is not None and text.codes is not None:
                 counts = np.bincount(text.codes[text.codes >= 0], minlength=len(text.dictionary))
-                self._categorical.add_distinct(
-                    text.dictionary.to_pylist(), counts.tolist(), nulls=nulls, invalid=invalid
-                )
+                self._categorical.add_distinct(text.dictionary, counts, nulls=nulls, invalid=invalid)
             else:
                 assert typed.text is not None
                 kept = typed.text if nulls == 0 else typed.text.filter(pa.array(valid))
