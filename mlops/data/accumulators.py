@@ -229,6 +229,17 @@ def declared_edges(minimum: float | None, maximum: float | None, bins: int = HIS
     return np.linspace(minimum, maximum, bins + 1)
 
 
+def first_distinct(values: pa.Array, wanted: int) -> pa.Array:
+    """The first `wanted` distinct values in order of first appearance, from the shortest prefix
+    that holds them (hashing a whole chunk of ids to keep 100 of them is wasted work)."""
+    prefix = 4 * wanted
+    while True:
+        distinct = pc.unique(values.slice(0, prefix))
+        if len(distinct) >= wanted or prefix >= len(values):
+            return distinct[:wanted]
+        prefix *= 4
+
+
 @dataclass
 class CategoricalAccumulator:
     """Exact counts for the first `max_values` distinct values in order of first appearance;
@@ -262,8 +273,7 @@ class CategoricalAccumulator:
                 self.other_count += len(values) - n_known
                 return
             rest = pc.filter(values, pc.invert(known))
-        room = self.max_values - len(self.table)
-        newcomers = pc.unique(rest)[:room]
+        newcomers = first_distinct(rest, self.max_values - len(self.table))
         for value in newcomers.to_pylist():
             self.table[value] = 0
         admitted = pc.is_in(rest, value_set=newcomers)

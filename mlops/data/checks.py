@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from mlops.config import NUMERIC_DTYPES, ColumnSpec, Dtype
 from mlops.data.accumulators import CategoricalAccumulator, DatetimeAccumulator, NumericAccumulator
 from mlops.data.coerce import Coerced, coerce
+from mlops.data.patterns import FullMatch
 from mlops.data.profile import CategoricalProfile, DatetimeProfile, HistogramSource, NumericProfile
 from mlops.data.report import MAX_EXAMPLES, Check, CheckFailure, Example, clip
 from mlops.data.uniqueness import DuplicateGroups, UniqueTracker, number_keys, text_keys
@@ -101,7 +102,8 @@ class ColumnRules:
     spec: ColumnSpec
     allowed: pa.Array | FloatArray | npt.NDArray[np.int64] | BoolArray | None
     unusable_allowed: tuple[str, ...]
-    regex: str | None
+    #: whether each value of a string array matches the column's regex in full
+    regex: FullMatch | None
     edges: FloatArray | None
     edges_source: HistogramSource
 
@@ -194,7 +196,7 @@ class ColumnValidator:
         self._check_allowed(typed, text, valid, first_row, raw)
         regex = self.rules.regex
         if regex is not None and text is not None:
-            matches = text.per_row(lambda values: _bool_mask(pc.match_substring_regex(values, regex)))
+            matches = text.per_row(regex)
             tally[Check.REGEX].add(valid & ~matches, first_row, raw)
         if self._unique is not None:
             self._check_unique(typed, text, valid, first_row, raw)

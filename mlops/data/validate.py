@@ -26,6 +26,7 @@ from mlops.data.errors import DataStructureError, StructureCode
 from mlops.data.formats import check_format, parquet_type_failures
 from mlops.data.hashing import schema_hash
 from mlops.data.parquet_reader import ParquetTable
+from mlops.data.patterns import full_match
 from mlops.data.profile import DatasetProfile, HistogramSource, NumericProfile
 from mlops.data.report import Check, CheckFailure, ValidationReport, structural_failure
 from mlops.data.sources import open_file
@@ -43,11 +44,11 @@ def compile_schema(dataset: DatasetConfig, reference: DatasetProfile | None = No
     for index, spec in enumerate(dataset.columns):
         regex = None
         if spec.regex is not None:
-            regex = f"^(?:{spec.regex})$"
             try:
-                pc.match_substring_regex(pa.array([""], pa.string()), regex)
+                pc.match_substring_regex(pa.array([""], pa.string()), f"^(?:{spec.regex})$")
             except pa.ArrowInvalid as exc:
                 problems.append(ConfigProblem(f"columns.{index}.regex", f"the pattern is not supported by RE2 ({exc})"))
+            regex = full_match(spec.regex)
         # histogram bins: the reference profile's (drift: bin live data like its baseline),
         # else the declared bounds; without either, observed ones are chosen at the end
         edges, source = None, "declared"
