@@ -141,7 +141,7 @@ def _match_classes(values: pa.Array, classes: list[_ByteClass]) -> BoolArray:
     width = len(classes)
     bounds = textbytes.offsets(values)
     data = textbytes.data(values)
-    matches = np.diff(bounds) == width
+    matches: BoolArray = np.diff(bounds) == width
     if values.null_count:
         matches &= np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
     if width == 0 or not matches.any():
