@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -34,14 +34,23 @@ class ParquetTable:
                 f"the Parquet file holds {declared} bytes uncompressed, over the limit of {limit}",
             )
         self._limit = limit
+        self._source = opened.parquet_source
 
-    def batches(self, positions: list[int], *, rows_per_batch: int) -> Iterator[pa.RecordBatch]:
+    def batches(
+        self, positions: list[int], *, rows_per_batch: int, encoded: Collection[int] = ()
+    ) -> Iterator[pa.RecordBatch]:
+        """The columns at `positions`, `rows_per_batch` rows at a time. Text columns at `encoded`
+        come dictionary-encoded, as Parquet usually stores them (no string per row is built)."""
         names = self.column_names
         unambiguous = len(set(names)) == len(names)
         wanted = [names[p] for p in positions] if positions else names[:1]
+        as_dictionary = [names[p] for p in encoded if unambiguous and pa.types.is_string(self.column_types[p])]
         produced = 0
         try:
-            for batch in self._file.iter_batches(
+            reader = self._file
+            if as_dictionary:
+                reader = pq.ParquetFile(self._source, metadata=self._file.metadata, read_dictionary=as_dictionary)
+            for batch in reader.iter_batches(
                 batch_size=rows_per_batch, columns=wanted if unambiguous else None, use_threads=True
             ):
                 produced += batch.nbytes
