@@ -117,6 +117,9 @@ def _in_order(
     if previous is not None:
         previous.result()
     update(column, at)
+    # Arrow's allocator (mimalloc) keeps freed memory per thread for a while; handing it back
+    # after each job keeps the peak near what is in use (Parquet bench: 470 -> 400 MiB)
+    pa.default_memory_pool().release_unused()
 
 
 def check_chunks(
@@ -136,6 +139,7 @@ def check_chunks(
             for job in jobs:
                 job.result()
             progress.rows += rows
+            pa.default_memory_pool().release_unused()
 
     with (
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="validate") as pool,
