@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlops.config import NUMERIC_DTYPES, ColumnSpec, Dtype
-from mlops.data.accumulators import CategoricalAccumulator, DatetimeAccumulator, NumericAccumulator
+from mlops.data.accumulators import DatetimeAccumulator, NumericAccumulator
+from mlops.data.categorical import CategoricalAccumulator
 from mlops.data.coerce import Coerced, coerce
 from mlops.data.patterns import FullMatch
 from mlops.data.profile import CategoricalProfile, DatetimeProfile, HistogramSource, NumericProfile
