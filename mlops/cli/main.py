@@ -13,7 +13,18 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from mlops.cli import config_cmd, data_cmd, data_remote, drift_cmd, local_cmd, pipeline_cmd
+from mlops.cli import (
+    config_cmd,
+    data_cmd,
+    data_remote,
+    drift_cmd,
+    local_cmd,
+    monitor_cmd,
+    pipeline_cmd,
+    serve_batch_cmd,
+    serve_cmd,
+    serve_endpoint_cmd,
+)
 from mlops.cli.context import CliContext, local_requested
 from mlops.errors import ConfigError, MlopsError, UsageError
 
@@ -28,7 +39,12 @@ data_remote.register(data_cmd.app)
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(pipeline_cmd.app, name="pipeline")
 app.add_typer(local_cmd.app, name="local")
+monitor_cmd.register_drift(drift_cmd.app)
 app.add_typer(drift_cmd.app, name="drift")
+serve_batch_cmd.register(serve_cmd.app)
+serve_endpoint_cmd.register(serve_cmd.app)
+app.add_typer(serve_cmd.app, name="serve")
+app.add_typer(monitor_cmd.app, name="monitor")
 
 err_console = Console(stderr=True)
 

@@ -50,9 +50,11 @@ def _wsgi_app() -> Any:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from mlops.local import faults
+    from mlops.local.plugins import scheduler
 
-    # `/_mlops/faults`: injected API faults (mlops.local.faults); everything else is moto
-    return faults.middleware(DomainDispatcherApplication(create_backend_app))
+    # `/_mlops/faults`: injected API faults (mlops.local.faults); `/_mlops/scheduler/tick`: fire
+    # the schedules now (plugins/scheduler.py); everything else is moto
+    return scheduler.middleware(faults.middleware(DomainDispatcherApplication(create_backend_app)))
 
 
 def serve(host: str = DEFAULT_HOST, port: int = 4566, *, quiet: bool = False) -> None:

@@ -193,3 +193,100 @@ def test_wait_states_wait_through_wait_function_eval_body() -> None:
         assert "_eval_body" not in vars(form), form
     assert "program_state_event" in inspect.getsource(Environment.__init__)
     assert hasattr(Environment, "is_running")
+
+
+def test_sagemaker_transform_job_model_hook() -> None:
+    """mlops/local/plugins/sagemaker.py runs transform jobs from these attributes and sets the status ones."""
+    from moto.sagemaker.models import FakeTransformJob, SageMakerModelBackend
+
+    source = inspect.getsource(SageMakerModelBackend.create_transform_job)
+    assert "self.transform_jobs[" in source and "return" in source
+    init = inspect.getsource(FakeTransformJob.__init__)
+    for attribute in (
+        "transform_job_name",
+        "model_name",
+        "batch_strategy",
+        "max_payload_in_mb",
+        "environment",
+        "transform_input",
+        "transform_output",
+        "data_processing",
+        "transform_job_status",
+        "failure_reason",
+        "transform_start_time",
+        "transform_end_time",
+        "last_modified_time",
+    ):
+        assert f"self.{attribute}" in init, attribute
+    response_object = vars(FakeTransformJob)["response_object"]
+    assert isinstance(response_object, property) and response_object.fget is not None
+    assert "v is not None" in inspect.getsource(response_object.fget)
+    # MaxPayloadInMB keeps its capitalisation in Describe answers through this override
+    assert "MB" in inspect.getsource(FakeTransformJob.camelCase)
+
+
+# mlops/local/plugins/scheduler.py -----------------------------------------------------------
+def test_scheduler_backend_hooks() -> None:
+    from moto.scheduler import models
+
+    create = inspect.signature(models.EventBridgeSchedulerBackend.create_schedule).parameters
+    assert {
+        "description",
+        "end_date",
+        "flexible_time_window",
+        "group_name",
+        "kms_key_arn",
+        "name",
+        "schedule_expression",
+        "schedule_expression_timezone",
+        "start_date",
+        "state",
+        "target",
+        "action_after_completion",
+    } <= set(create)
+    assert list(inspect.signature(models.EventBridgeSchedulerBackend.delete_schedule).parameters) == [
+        "self",
+        "group_name",
+        "name",
+    ]
+    init = inspect.getsource(models.Schedule.__init__)
+    for attribute in ("self.schedule_expression", "self.state", "self.target", "self.creation_date", "self.arn"):
+        assert attribute in init, attribute
+    assert "self.schedules" in inspect.getsource(models.ScheduleGroup.__init__)
+    assert "self.schedule_groups" in inspect.getsource(models.EventBridgeSchedulerBackend.__init__)
+    assert "cloudformation" not in inspect.getsource(models).lower(), "moto may now create schedules from templates"
+
+
+def test_cloudwatch_alarm_hooks() -> None:
+    from moto.cloudformation.parsing import get_model_map
+    from moto.cloudwatch import models
+
+    parameters = inspect.signature(models.CloudWatchBackend.put_metric_alarm).parameters
+    assert {
+        "name",
+        "namespace",
+        "metric_name",
+        "dimensions",
+        "alarm_actions",
+        "ok_actions",
+        "treat_missing_data",
+    } <= set(parameters)
+    assert list(inspect.signature(models.CloudWatchBackend.delete_alarms).parameters) == ["self", "alarm_names"]
+    get_model_map.cache_clear()
+    assert "AWS::CloudWatch::Alarm" not in {
+        k for k, v in get_model_map().items() if v.__module__.startswith("moto.")
+    }, "moto may now create alarms from templates itself"
+
+
+def test_lambda_backend_invoke_hook() -> None:
+    from moto.awslambda.models import LambdaBackend, LambdaFunction
+
+    assert list(inspect.signature(LambdaBackend.invoke).parameters) == [
+        "self",
+        "function_name",
+        "qualifier",
+        "body",
+        "headers",
+        "response_headers",
+    ]
+    assert '"x-amz-function-error"' in inspect.getsource(LambdaFunction.invoke)

@@ -8,7 +8,9 @@
 - `sagemaker`: training and processing jobs run for real, and their Step Functions integration
   (`createTrainingJob`/`createProcessingJob`, `.sync` too), with injectable API faults;
 - `s3`: conditional copies (`If-None-Match: *`) refused when the destination exists;
-- `clock`: the interpreter's Retry waits compressed by `MLOPS_LOCAL_WAIT_SCALE`.
+- `clock`: the interpreter's Retry waits compressed by `MLOPS_LOCAL_WAIT_SCALE`;
+- `scheduler`: Scheduler schedules and CloudWatch alarms from CloudFormation, schedules fired
+  when due (time compressed like waits) and on `tick`.
 
 Each module documents every gap it bridges. `install()` is idempotent and fails loudly
 (`MotoContractError`) when a moto upgrade moved an internal we rely on, so an upgrade cannot
@@ -17,7 +19,16 @@ silently turn a workaround off.
 
 from __future__ import annotations
 
-from mlops.local.plugins import clock, cloudformation, flows, resource_types, resources, s3, sagemaker
+from mlops.local.plugins import (
+    clock,
+    cloudformation,
+    flows,
+    resource_types,
+    resources,
+    s3,
+    sagemaker,
+    scheduler,
+)
 from mlops.local.plugins._contract import MotoContractError, run_once
 
 __all__ = ["MotoContractError", "install"]
@@ -33,3 +44,4 @@ def install(endpoint_url: str) -> None:
     flows.install(endpoint_url)
     sagemaker.install(endpoint_url)
     clock.install()
+    scheduler.install()
