@@ -1,5 +1,6 @@
 """Accumulators: the mutable state of a column's profile, updated chunk by chunk during
-validation and merged across files; `to_model` turns them into the models of profile.py."""
+validation and merged across files; `to_model` turns them into the models of profile.py. The
+categorical one is in categorical.py."""
 
 from __future__ import annotations
 
@@ -12,15 +13,14 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mlops.data.categorical import CategoricalAccumulator
 from mlops.data.errors import ProfileMismatchError
 from mlops.data.profile import (
     HISTOGRAM_BINS,
-    MAX_CATEGORIES,
     QUANTILES,
     CategoricalProfile,
     DatasetProfile,
     DatetimeProfile,
-    Frequency,
     Histogram,
     HistogramSource,
     NumericProfile,
@@ -29,6 +29,8 @@ from mlops.data.profile import (
 from mlops.data.sketch import QuantileSketch, bin_counts
 
 FloatArray = npt.NDArray[np.float64]
+#: integers up to this magnitude are exact as floats
+_EXACT_FLOAT_INTEGER = 2**53
 
 
 @dataclass
@@ -57,13 +59,43 @@ class NumericAccumulator:
         if finite.size == 0:
             return
         chunk_mean = float(finite.mean())
-        chunk_m2 = float(np.square(finite - chunk_mean).sum())
-        self._combine(finite.size, chunk_mean, chunk_m2)
+        deviation = finite - chunk_mean
+        np.square(deviation, out=deviation)  # not np.dot: BLAS threads spin on a loaded machine
+        self._combine(finite.size, chunk_mean, float(deviation.sum()))
         self.minimum = min(self.minimum, float(finite.min()))
         self.maximum = max(self.maximum, float(finite.max()))
         self.sketch.update(finite)
+        self._bin(finite)
+
+    def update_integers(self, values: npt.NDArray[np.int64], *, nulls: int, invalid: int) -> None:
+        """`update` for the valid values of an integer column. Integers in a narrow range take
+        few distinct values: every statistic is then computed once per distinct value, from
+        their counts (the same results, exactly: sums of integers, the same buckets and bins)."""
+        if values.size == 0:
+            self.update(values.astype(np.float64), nulls=nulls, invalid=invalid, infinite=0)
+            return
+        low, high = int(values.min()), int(values.max())
+        if high - low > values.size or max(-low, high) > _EXACT_FLOAT_INTEGER or values.size > 1 << 31:
+            self.update(values.astype(np.float64), nulls=nulls, invalid=invalid, infinite=0)
+            return
+        self.null_count += nulls
+        self.invalid_count += invalid
+        counts = np.bincount(values - low)
+        present = np.flatnonzero(counts)
+        weights = counts[present]
+        distinct = (present + low).astype(np.float64)
+        total = int(np.dot(present, weights)) + low * int(values.size)
+        chunk_mean = total / int(values.size)
+        deviation = distinct - chunk_mean
+        self._combine(int(values.size), chunk_mean, float((deviation * deviation * weights).sum()))
+        self.minimum = min(self.minimum, float(low))
+        self.maximum = max(self.maximum, float(high))
+        self.sketch.update(distinct, weights)
+        self._bin(distinct, weights)
+
+    def _bin(self, values: FloatArray, weights: npt.NDArray[np.int64] | None = None) -> None:
         if self.fixed_edges is not None:
-            counts, below, above = bin_counts(finite, self.fixed_edges)
+            counts, below, above = bin_counts(values, self.fixed_edges, weights=weights)
             self.counts = counts if self.counts is None else self.counts + counts
             self.underflow += below
             self.overflow += above
@@ -195,116 +227,6 @@ def declared_edges(minimum: float | None, maximum: float | None, bins: int = HIS
     if maximum <= minimum:
         return None
     return np.linspace(minimum, maximum, bins + 1)
-
-
-@dataclass
-class CategoricalAccumulator:
-    """Exact counts for the first `max_values` distinct values in order of first appearance;
-    values first seen after the table is full are only counted in `other_count`."""
-
-    dtype: Literal["string", "category", "boolean"]
-    max_values: int = MAX_CATEGORIES
-    count: int = 0
-    null_count: int = 0
-    invalid_count: int = 0
-    table: dict[str, int] = field(default_factory=dict)
-    other_count: int = 0
-
-    def update(self, values: pa.Array, *, nulls: int, invalid: int) -> None:
-        """`values`: the chunk's valid, non-null values as strings, in row order."""
-        self.null_count += nulls
-        self.invalid_count += invalid
-        self.count += len(values)
-        if len(values) == 0:
-            return
-        rest = values
-        if self.table:
-            known = pc.is_in(values, value_set=pa.array(list(self.table), values.type))
-            n_known = int(pc.sum(known).as_py() or 0)
-            if n_known == len(values):
-                self._add_counts(values)
-                return
-            if n_known:
-                self._add_counts(pc.filter(values, known))
-            if len(self.table) >= self.max_values:
-                self.other_count += len(values) - n_known
-                return
-            rest = pc.filter(values, pc.invert(known))
-        room = self.max_values - len(self.table)
-        newcomers = pc.unique(rest)[:room]
-        for value in newcomers.to_pylist():
-            self.table[value] = 0
-        admitted = pc.is_in(rest, value_set=newcomers)
-        n_admitted = int(pc.sum(admitted).as_py() or 0)
-        self._add_counts(rest if n_admitted == len(rest) else pc.filter(rest, admitted))
-        self.other_count += len(rest) - n_admitted
-
-    def add_distinct(self, values: list[str], counts: list[int], *, nulls: int, invalid: int) -> None:
-        """Like `update`, from distinct values in order of first appearance with their counts."""
-        self.null_count += nulls
-        self.invalid_count += invalid
-        for value, n in zip(values, counts, strict=True):
-            if not n:
-                continue
-            self.count += n
-            if value in self.table:
-                self.table[value] += n
-            elif len(self.table) < self.max_values:
-                self.table[value] = n
-            else:
-                self.other_count += n
-
-    def _add_counts(self, values: pa.Array) -> None:
-        if len(values) == 0:
-            return
-        counted = pc.value_counts(values)
-        for value, n in zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True):
-            self.table[value] += n
-
-    def add_booleans(self, values: npt.NDArray[np.bool_], *, nulls: int, invalid: int) -> None:
-        self.null_count += nulls
-        self.invalid_count += invalid
-        self.count += int(values.size)
-        trues = int(np.count_nonzero(values))
-        for label, n in (("true", trues), ("false", int(values.size) - trues)):
-            if n:
-                self.table[label] = self.table.get(label, 0) + n
-
-    def merge(self, other: CategoricalAccumulator) -> None:
-        self.count += other.count
-        self.null_count += other.null_count
-        self.invalid_count += other.invalid_count
-        self.other_count += other.other_count
-        for value, n in other.table.items():
-            if value in self.table:
-                self.table[value] += n
-            elif len(self.table) < self.max_values:
-                self.table[value] = n
-            else:
-                self.other_count += n
-
-    def to_model(self) -> CategoricalProfile:
-        return CategoricalProfile(
-            dtype=self.dtype,
-            count=self.count,
-            null_count=self.null_count,
-            invalid_count=self.invalid_count,
-            frequencies=[Frequency(value=v, count=n) for v, n in self.table.items()],
-            other_count=self.other_count,
-            max_values=self.max_values,
-        )
-
-    @classmethod
-    def from_model(cls, model: CategoricalProfile) -> CategoricalAccumulator:
-        return cls(
-            dtype=model.dtype,
-            max_values=model.max_values,
-            count=model.count,
-            null_count=model.null_count,
-            invalid_count=model.invalid_count,
-            table={f.value: f.count for f in model.frequencies},
-            other_count=model.other_count,
-        )
 
 
 @dataclass

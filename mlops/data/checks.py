@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,14 +12,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlops.config import NUMERIC_DTYPES, ColumnSpec, Dtype
-from mlops.data.accumulators import CategoricalAccumulator, DatetimeAccumulator, NumericAccumulator
+from mlops.data.accumulators import DatetimeAccumulator, NumericAccumulator
+from mlops.data.categorical import CategoricalAccumulator
 from mlops.data.coerce import Coerced, coerce
+from mlops.data.patterns import FullMatch
 from mlops.data.profile import CategoricalProfile, DatetimeProfile, HistogramSource, NumericProfile
 from mlops.data.report import MAX_EXAMPLES, Check, CheckFailure, Example, clip
-from mlops.data.uniqueness import DuplicateGroups, UniqueTracker, number_keys, text_keys
+from mlops.data.textchunk import TextChunk
+from mlops.data.uniqueness import DuplicateGroups, UniqueTracker, number_keys
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
+_ENCODING_SAMPLE = 4096
+_TEXT = (Dtype.STRING, Dtype.CATEGORY)
 
 
 @dataclass
@@ -59,36 +63,6 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-@dataclass
-class _Text:
-    """One chunk of text, dictionary-encoded when few values are distinct: then regex,
-    membership, hashing and counting run once per distinct value instead of once per row."""
-
-    values: pa.Array
-    dictionary: pa.Array | None = None
-    #: per row: index into `dictionary`, -1 for null
-    codes: npt.NDArray[np.int64] | None = None
-
-    @classmethod
-    def of(cls, values: pa.Array, *, encode: bool) -> _Text:
-        if not encode:
-            return cls(values)
-        encoded = pc.dictionary_encode(values)
-        codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-        return cls(values, encoded.dictionary, codes)
-
-    def per_row(self, per_value: Callable[[pa.Array], BoolArray]) -> BoolArray:
-        if self.dictionary is None or self.codes is None:
-            return per_value(self.values)
-        # the appended False is what code -1 (null) picks
-        return np.append(per_value(self.dictionary), False)[self.codes]
-
-    def keys(self) -> npt.NDArray[np.uint64]:
-        if self.dictionary is None or self.codes is None:
-            return text_keys(self.values)
-        return np.append(text_keys(self.dictionary), np.uint64(0))[self.codes]
-
-
 def _bool_mask(array: pa.Array) -> BoolArray:
     return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=np.bool_)
 
@@ -100,7 +74,8 @@ class ColumnRules:
     spec: ColumnSpec
     allowed: pa.Array | FloatArray | npt.NDArray[np.int64] | BoolArray | None
     unusable_allowed: tuple[str, ...]
-    regex: str | None
+    #: whether each value of a string array matches the column's regex in full
+    regex: FullMatch | None
     edges: FloatArray | None
     edges_source: HistogramSource
 
@@ -152,9 +127,10 @@ class ColumnValidator:
         self.nan_literals = Tally(Check.NAN_LITERAL, spec.name)
         self._unique = UniqueTracker() if spec.unique else None
         self._duplicates = DuplicateGroups()
-        # dictionary-encode text while chunks have few distinct values (decided per chunk from
-        # the previous one; only the speed depends on it, never the outcome)
-        self._encode_text = True
+        # dictionary-encode text while chunks have few distinct values (decided first from a
+        # sample, then per chunk from the previous one; only the speed depends on it, never the
+        # outcome)
+        self._encode_text: bool | None = None
         self._numeric: NumericAccumulator | None = None
         self._categorical: CategoricalAccumulator | None = None
         self._datetime: DatetimeAccumulator | None = None
@@ -171,7 +147,8 @@ class ColumnValidator:
 
     def update(self, raw: pa.Array, first_row: int) -> None:
         spec = self.rules.spec
-        typed = coerce(raw, spec.dtype, first_row=first_row)
+        encoded = TextChunk.from_file(raw) if pa.types.is_dictionary(raw.type) and spec.dtype in _TEXT else None
+        typed, text = encoded if encoded is not None else (coerce(raw, spec.dtype, first_row=first_row), None)
         tally = self.tallies
         tally[Check.DTYPE].add(typed.invalid, first_row, raw)
         if not spec.nullable:
@@ -179,9 +156,11 @@ class ColumnValidator:
         if typed.nan_literal is not None:
             self.nan_literals.add(typed.nan_literal, first_row, raw)
         valid = typed.valid
-        text = None
         if typed.text is not None:
-            text = _Text.of(typed.text, encode=self._encode_text)
+            if self._encode_text is None:
+                sample = typed.text.slice(0, _ENCODING_SAMPLE)
+                self._encode_text = int(pc.count_distinct(sample).as_py()) * 4 <= len(sample)
+            text = TextChunk.of(typed.text, encode=self._encode_text)
             if text.dictionary is not None and len(text.dictionary) * 4 > len(typed.text):
                 self._encode_text = False
         if typed.numbers is not None:
@@ -189,7 +168,7 @@ class ColumnValidator:
         self._check_allowed(typed, text, valid, first_row, raw)
         regex = self.rules.regex
         if regex is not None and text is not None:
-            matches = text.per_row(lambda values: _bool_mask(pc.match_substring_regex(values, regex)))
+            matches = text.per_row(regex)
             tally[Check.REGEX].add(valid & ~matches, first_row, raw)
         if self._unique is not None:
             self._check_unique(typed, text, valid, first_row, raw)
@@ -210,7 +189,7 @@ class ColumnValidator:
                 self.tallies[Check.MAX].add(finite & (numbers > spec.max), first_row, raw)
 
     def _check_allowed(
-        self, typed: Coerced, text: _Text | None, valid: BoolArray, first_row: int, raw: pa.Array
+        self, typed: Coerced, text: TextChunk | None, valid: BoolArray, first_row: int, raw: pa.Array
     ) -> None:
         allowed = self.rules.allowed
         if allowed is None:
@@ -226,7 +205,7 @@ class ColumnValidator:
         self.tallies[Check.ALLOWED_VALUES].add(valid & ~member, first_row, raw)
 
     def _check_unique(
-        self, typed: Coerced, text: _Text | None, valid: BoolArray, first_row: int, raw: pa.Array
+        self, typed: Coerced, text: TextChunk | None, valid: BoolArray, first_row: int, raw: pa.Array
     ) -> None:
         assert self._unique is not None
         index = np.flatnonzero(valid)
@@ -250,10 +229,12 @@ class ColumnValidator:
             keys[repeated], first_row + at + 1, first[repeated], lambda i: _as_text(raw[int(at[i])].as_py())
         )
 
-    def _profile(self, typed: Coerced, text: _Text | None, valid: BoolArray) -> None:
+    def _profile(self, typed: Coerced, text: TextChunk | None, valid: BoolArray) -> None:
         nulls = int(np.count_nonzero(typed.null))
         invalid = int(np.count_nonzero(typed.invalid))
-        if self._numeric is not None:
+        if self._numeric is not None and typed.integers is not None:
+            self._numeric.update_integers(typed.integers[valid], nulls=nulls, invalid=invalid)
+        elif self._numeric is not None:
             assert typed.numbers is not None
             finite = valid & np.isfinite(typed.numbers)
             self._numeric.update(
@@ -265,11 +246,8 @@ class ColumnValidator:
         elif self._categorical is not None:
             if typed.booleans is not None:
                 self._categorical.add_booleans(typed.booleans[valid], nulls=nulls, invalid=invalid)
-            elif text is not None and text.dictionary is not None and text.codes is not None:
-                counts = np.bincount(text.codes[text.codes >= 0], minlength=len(text.dictionary))
-                self._categorical.add_distinct(
-                    text.dictionary.to_pylist(), counts.tolist(), nulls=nulls, invalid=invalid
-                )
+            elif text is not None and text.dictionary is not None:
+                self._categorical.add_distinct(*text.distinct_counts(), nulls=nulls, invalid=invalid)
             else:
                 assert typed.text is not None
                 kept = typed.text if nulls == 0 else typed.text.filter(pa.array(valid))

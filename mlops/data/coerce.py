@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mlops.config import Dtype
+from mlops.data import textbytes
 from mlops.data.errors import DataStructureError, StructureCode
 
 BoolArray = npt.NDArray[np.bool_]
@@ -92,6 +93,8 @@ def is_text(values: pa.Array) -> bool:
 def to_utf8(values: pa.Array, first_row: int) -> pa.Array:
     """Binary values as UTF-8 text; undecodable bytes are a structural error."""
     target = pa.large_string() if pa.types.is_large_binary(values.type) else pa.string()
+    if textbytes.is_ascii(values):
+        return values.view(target)  # ASCII is UTF-8: no copy, no per-value validation
     try:
         return pc.cast(values, target)
     except pa.ArrowInvalid as exc:
@@ -127,10 +130,17 @@ def cast_each(values: pa.Array, target: pa.DataType) -> tuple[pa.Array, BoolArra
 
 
 def _cast_subset(
-    values: pa.Array, candidates: BoolArray, target: pa.DataType, *, normalise: str | None = None
+    values: pa.Array,
+    candidates: BoolArray,
+    target: pa.DataType,
+    *,
+    normalise: str | None = None,
+    unchecked: BoolArray | None = None,
+    prefilter: str = "",
 ) -> tuple[pa.Array, BoolArray]:
     """Cast only `candidates` (value by value, after deleting the regex `normalise` from each);
-    the rest become null and not ok."""
+    the rest become null and not ok. `unchecked` candidates were let through without the regex
+    `prefilter`: should the cast fail, they are held to it like the others first."""
     index = np.flatnonzero(candidates)
     ok = np.zeros(len(values), dtype=np.bool_)
     if index.size == 0:
@@ -139,6 +149,9 @@ def _cast_subset(
     try:
         cast, cast_ok = pc.cast(subset, target), np.ones(index.size, dtype=np.bool_)
     except _CAST_ERRORS:
+        if unchecked is not None:
+            checked = candidates & ~(unchecked & ~_matches(values, prefilter, where=unchecked))
+            return _cast_subset(values, checked, target, normalise=normalise)
         if normalise is not None:
             subset = pc.replace_substring_regex(subset, normalise, "")
         cast, cast_ok = cast_each(subset, target)
@@ -163,12 +176,17 @@ def _matches(values: pa.Array, pattern: str, where: BoolArray | None = None) -> 
 # From text (CSV, or string columns in Parquet)
 
 
+_FLOAT_BYTES = textbytes.byte_set("0123456789+-.eE")
+_INTEGER_BYTES = textbytes.byte_set("0123456789-")
+
+
 def _float_from_text(values: pa.Array, null: BoolArray) -> Coerced:
     try:
         cast = pc.cast(values, pa.float64())
         invalid = np.zeros(len(values), dtype=np.bool_)
     except _CAST_ERRORS:
-        cast, ok = _cast_subset(values, _matches(values, FLOAT_PREFILTER), pa.float64())
+        candidates, plain = _candidates(values, null, _FLOAT_BYTES, FLOAT_PREFILTER)
+        cast, ok = _cast_subset(values, candidates, pa.float64(), unchecked=plain, prefilter=FLOAT_PREFILTER)
         invalid = ~null & ~ok
     numbers = np.asarray(pc.fill_null(cast, np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
     nan_literal = np.isnan(numbers) & ~null & ~invalid
@@ -183,8 +201,10 @@ def _integer_from_text(values: pa.Array, null: BoolArray) -> Coerced:
         cast = pc.cast(values, pa.int64())
         invalid = np.zeros(len(values), dtype=np.bool_)
     except _CAST_ERRORS:
-        candidates = _matches(values, INTEGER_PREFILTER)
-        cast, ok = _cast_subset(values, candidates, pa.int64(), normalise=r"^\+|\.0*$")
+        candidates, plain = _candidates(values, null, _INTEGER_BYTES, INTEGER_PREFILTER)
+        cast, ok = _cast_subset(
+            values, candidates, pa.int64(), normalise=r"^\+|\.0*$", unchecked=plain, prefilter=INTEGER_PREFILTER
+        )
         nan_literal = _matches(values, NAN_LITERAL, where=~null & ~ok)
         invalid = ~null & ~ok & ~nan_literal
     integers = np.asarray(pc.fill_null(cast, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
@@ -197,14 +217,20 @@ def _integer_from_text(values: pa.Array, null: BoolArray) -> Coerced:
 
 def _has_letter_x(values: pa.Array) -> bool:
     """Whether any value contains 'x' or 'X' (one pass over the raw bytes)."""
-    offsets = values.buffers()[1]
-    data = values.buffers()[2]
-    if offsets is None or data is None:
-        return False
-    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    bounds = np.frombuffer(offsets, dtype=width)[[values.offset, values.offset + len(values)]]
-    text = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[1]]
+    bounds = textbytes.offsets(values)
+    text = textbytes.data(values)[bounds[0] : bounds[-1]]
     return bool(np.any((text | 0x20) == ord("x")))
+
+
+def _candidates(
+    values: pa.Array, null: BoolArray, plain_bytes: BoolArray, prefilter: str
+) -> tuple[BoolArray, BoolArray]:
+    """(candidates, plain): the values that may be of the dtype once one value failed to cast.
+    Values made only of `plain_bytes` (digits, signs, ...) are let through as they are (Arrow's
+    cast decides, as for a chunk without failures); the regex `prefilter` runs on the others,
+    typically a few, instead of on every value of the chunk."""
+    plain = textbytes.only_bytes_in(values, plain_bytes) & ~null
+    return plain | _matches(values, prefilter, where=~null & ~plain), plain
 
 
 def _boolean_from_text(values: pa.Array, null: BoolArray) -> Coerced:

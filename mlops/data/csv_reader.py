@@ -115,6 +115,7 @@ class _Feed:
         self._tail = b"\n" + b",".join([_SENTINEL] * columns) + b"\n"
         self._done = False
         self._lock = threading.Lock()
+        self._failure: DataStructureError | None = None
         self.quotes = 0
 
     @property
@@ -130,8 +131,10 @@ class _Feed:
                 return b""
             try:
                 data = self._stream.read(n)
-            except BaseException:
+            except BaseException as exc:
                 self._done = True  # a failed stream is not read again, by anyone
+                if isinstance(exc, DataStructureError):
+                    self._failure = exc
                 raise
             if data:
                 self.quotes += data.count(b'"')
@@ -146,8 +149,12 @@ class _Feed:
             self._done = True
 
     def drain(self) -> None:
+        """Read to the end. A structural error of the stream itself (a decompression limit) is
+        raised, also when pyarrow's read-ahead met it first and pyarrow reported its own error."""
         while self.read(1 << 20):
             pass
+        if self._failure is not None:
+            raise self._failure
 
 
 class CsvTable:

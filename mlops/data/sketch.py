@@ -29,11 +29,13 @@ class _DenseStore:
     offset: int = 0
     counts: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
-    def add(self, keys: IntArray) -> None:
+    def add(self, keys: FloatArray, weights: IntArray | None = None) -> None:
+        """Count integral bucket `keys` (as floats, straight from the log), each `weights` times."""
         if keys.size == 0:
             return
-        low, high = int(keys.min()), int(keys.max())
-        self.add_dense(low, np.bincount(keys - low, minlength=high - low + 1).astype(np.int64))
+        low = int(keys.min())
+        dense = np.bincount((keys - low).astype(np.int64), weights=weights)
+        self.add_dense(low, dense.astype(np.int64))
 
     def add_dense(self, low: int, counts: IntArray) -> None:
         if counts.size == 0:
@@ -81,16 +83,26 @@ class QuantileSketch:
     def count(self) -> int:
         return self.zero_count + self.positive.total() + self.negative.total()
 
-    def _keys(self, magnitudes: FloatArray) -> IntArray:
-        return np.ceil(np.log(magnitudes) * self._inv_log_gamma).astype(np.int64)
-
-    def update(self, values: FloatArray) -> None:
-        """Add finite values (the caller filters NaN and inf)."""
-        positive = values[values > MIN_INDEXABLE]
-        negative = values[values < -MIN_INDEXABLE]
-        self.zero_count += int(values.size - positive.size - negative.size)
-        self.positive.add(self._keys(positive))
-        self.negative.add(self._keys(-negative))
+    def update(self, values: FloatArray, weights: IntArray | None = None) -> None:
+        """Add finite values (the caller filters NaN and inf), each `weights` times if given.
+        One log for both signs, in place, and no per-sign copies when all values are positive."""
+        if values.size == 0:
+            return
+        positive = values > MIN_INDEXABLE
+        n_positive = int(np.count_nonzero(positive))
+        keys = np.abs(values)
+        with np.errstate(divide="ignore"):
+            np.log(keys, out=keys)
+        keys *= self._inv_log_gamma
+        np.ceil(keys, out=keys)
+        if n_positive == values.size:
+            self.positive.add(keys, weights)
+            return
+        negative = values < -MIN_INDEXABLE
+        zero = ~(positive | negative)
+        self.zero_count += int(np.count_nonzero(zero) if weights is None else weights[zero].sum())
+        self.positive.add(keys[positive], None if weights is None else weights[positive])
+        self.negative.add(keys[negative], None if weights is None else weights[negative])
 
     def merge(self, other: QuantileSketch) -> None:
         if other.relative_accuracy != self.relative_accuracy:
@@ -156,30 +168,34 @@ class QuantileSketch:
 
 def bin_counts(values: FloatArray, edges: FloatArray, *, weights: IntArray | None = None) -> tuple[IntArray, int, int]:
     """Counts per bin [e_i, e_i+1), the last bin closed, plus counts below and above the edges."""
-    bins = edges.size - 1
-    index = _bin_index(values, edges)
-    index[values == edges[-1]] = bins - 1
-    below = index < 0
-    above = index >= bins
-    inside = ~(below | above)
-    if weights is None:
-        counts = np.bincount(index[inside], minlength=bins).astype(np.int64)
-        return counts, int(below.sum()), int(above.sum())
-    counts = np.bincount(index[inside], weights=weights[inside], minlength=bins).astype(np.int64)
-    return counts, int(weights[below].sum()), int(weights[above].sum())
+    counts = exact_bins(values, edges, weights=weights)
+    return counts[1:-1], int(counts[0]), int(counts[-1])
 
 
-def _bin_index(values: FloatArray, edges: FloatArray) -> IntArray:
-    """searchsorted(edges, values, side="right") - 1, computed arithmetically for equal-width
-    edges (a guess, then corrected by one step where rounding put it on the wrong side)."""
+def exact_bins(values: FloatArray, edges: FloatArray, *, weights: IntArray | None = None) -> IntArray:
+    """[underflow, *counts, overflow] of `values` on `edges` ([e_i, e_i+1), the last bin closed),
+    in one bincount: for equal-width edges the bin is the floor of an affine map, recomputed by
+    binary search only for values within rounding of an edge."""
     bins = edges.size - 1
-    width = (edges[-1] - edges[0]) / bins
+    width = (edges[-1] - edges[0]) / bins if bins > 0 else 0.0
     uniform = bins > 0 and width > 0 and np.allclose(np.diff(edges), width, rtol=1e-9, atol=0.0)
     if not uniform or values.size < 4 * bins:
-        return np.asarray(np.searchsorted(edges, values, side="right") - 1, dtype=np.int64)
-    guess = np.floor((values - edges[0]) * (1.0 / width))
-    index: IntArray = np.clip(guess, -1, bins).astype(np.int64)
-    bounds = np.concatenate([[-np.inf], edges, [np.inf]])
-    index -= values < bounds[index + 1]
-    index += values >= bounds[index + 2]
-    return index
+        # shifted bin: 0 underflow, 1..bins the bins, bins + 1 overflow
+        shifted = np.searchsorted(edges, values, side="right")
+        shifted[values == edges[-1]] = bins
+    else:
+        position = (values - edges[0]) * (1.0 / width)
+        index = np.floor(position)
+        fraction = position - index
+        near = np.flatnonzero((fraction < 1e-6) | (fraction > 1 - 1e-6))
+        np.clip(index, -1, bins, out=index)
+        shifted = index.astype(np.int64) + 1
+        if near.size:
+            # shifted = bin + 1 lies in [0, bins + 1]; bounds[j] is the lower edge of shifted bin j
+            bounds = np.concatenate([[-np.inf], edges, [np.inf]])
+            candidate, value = shifted[near], values[near]
+            candidate -= value < bounds[candidate]
+            candidate += value >= bounds[candidate + 1]
+            candidate[value == edges[-1]] = bins
+            shifted[near] = candidate
+    return np.bincount(shifted, weights=weights, minlength=bins + 2).astype(np.int64)

@@ -17,6 +17,8 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from mlops.data.report import MAX_DUPLICATE_ROWS, MAX_EXAMPLES, DuplicateValue, Example, clip
+from mlops.data.textbytes import data as value_bytes
+from mlops.data.textbytes import offsets
 
 KeyArray = npt.NDArray[np.uint64]
 BoolArray = npt.NDArray[np.bool_]
@@ -24,6 +26,8 @@ RowArray = npt.NDArray[np.int64]
 
 _TABLE_BITS = 12
 _SLICE_BYTES = 1 << 20
+#: text up to this many bytes is hashed position by position
+_COLUMNS_MAX_WIDTH = 64
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -45,9 +49,13 @@ _MULTIPLIERS: KeyArray = _mix(np.arange(1, (1 << _TABLE_BITS) + 1, dtype=np.uint
 
 def text_keys(values: pa.Array) -> KeyArray:
     """A 64-bit hash per value of a string array (nulls hash like the empty string)."""
+    offsets_all = offsets(values)
+    lengths = np.diff(offsets_all)
+    width = int(lengths.max()) if lengths.size else 0
+    if width <= _COLUMNS_MAX_WIDTH and width * len(values) <= 4 * (int(offsets_all[-1] - offsets_all[0]) + len(values)):
+        return _hash_by_position(values, offsets_all, lengths, width)
     keys = np.empty(len(values), dtype=np.uint64)
     start = 0
-    offsets_all = _offsets(values)
     while start < len(values):
         # bound temporaries: about 40 bytes per text byte in one slice
         stop = int(np.searchsorted(offsets_all, offsets_all[start] + _SLICE_BYTES, side="right")) - 1
@@ -57,25 +65,52 @@ def text_keys(values: pa.Array) -> KeyArray:
     return keys
 
 
-def _offsets(values: pa.Array) -> npt.NDArray[np.int64]:
-    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    buffer = values.buffers()[1]
-    raw = np.frombuffer(buffer, dtype=width) if buffer is not None else np.zeros(1, dtype=width)
-    return raw[values.offset : values.offset + len(values) + 1].astype(np.int64)
+def _position_weights(position: KeyArray) -> KeyArray:
+    """The multiplier of a byte at each 0-based `position` within its value."""
+    with np.errstate(over="ignore"):
+        weight: KeyArray = _MULTIPLIERS[position & np.uint64((1 << _TABLE_BITS) - 1)]
+        weight *= (position >> np.uint64(_TABLE_BITS)) * np.uint64(2) + np.uint64(1)
+        return weight
+
+
+def _hash_by_position(
+    values: pa.Array, offsets: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64], width: int
+) -> KeyArray:
+    """The same hash as `_hash_slice`, summed byte position by byte position over all values at
+    once (short text: `width` passes over the rows instead of several per byte). Values of one
+    length, such as ids, are a zero-copy matrix of their bytes."""
+    data = value_bytes(values)
+    weights = _position_weights(np.arange(width, dtype=np.uint64))
+    sums = np.zeros(len(values), dtype=np.uint64)
+    term = np.empty(len(values), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        if lengths.size and int(lengths.min()) == width:
+            matrix = data[offsets[0] : offsets[-1]].reshape(-1, width) if width else None
+            for j in range(width):
+                assert matrix is not None
+                np.add(matrix[:, j], 1, out=term, casting="unsafe")
+                term *= weights[j]
+                sums += term
+        else:
+            starts = offsets[:-1]
+            last = max(data.size - 1, 0)
+            for j in range(width):
+                np.add(data[np.minimum(starts + j, last)], 1, out=term, casting="unsafe")
+                term *= weights[j]
+                term[lengths <= j] = 0
+                sums += term
+        return _mix(sums ^ (lengths.astype(np.uint64) * _GOLDEN))
 
 
 def _hash_slice(values: pa.Array, offsets: npt.NDArray[np.int64], start: int, stop: int) -> KeyArray:
-    data_buffer = values.buffers()[2]
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    data = value_bytes(values)
     bounds = offsets[start : stop + 1]
     relative = bounds - bounds[0]
     lengths = np.diff(relative)
     text = data[bounds[0] : bounds[-1]]
     position = (np.arange(text.size, dtype=np.int64) - np.repeat(relative[:-1], lengths)).astype(np.uint64)
     with np.errstate(over="ignore"):
-        weight = _MULTIPLIERS[position & np.uint64((1 << _TABLE_BITS) - 1)]
-        weight = weight * ((position >> np.uint64(_TABLE_BITS)) * np.uint64(2) + np.uint64(1))
-        terms = (text.astype(np.uint64) + np.uint64(1)) * weight
+        terms = (text.astype(np.uint64) + np.uint64(1)) * _position_weights(position)
         running = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(terms, dtype=np.uint64)])
         sums = running[relative[1:]] - running[relative[:-1]]
         return _mix(sums ^ (lengths.astype(np.uint64) * _GOLDEN))

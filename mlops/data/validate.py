@@ -3,22 +3,16 @@ profiles it. Bad data never raises; it becomes a rejected report."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import pathlib
-import threading
 from collections import Counter
-from collections.abc import Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from queue import Empty, Full, Queue
 from typing import BinaryIO, cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mlops.config import NUMERIC_DTYPES, DatasetConfig, DatasetFormat
+from mlops.config import NUMERIC_DTYPES, DatasetConfig, DatasetFormat, Dtype
 from mlops.data.accumulators import declared_edges
 from mlops.data.checks import ColumnRules, ColumnValidator, compile_allowed
 from mlops.data.csv_reader import DEFAULT_BLOCK_BYTES, CsvTable
@@ -26,9 +20,11 @@ from mlops.data.errors import DataStructureError, StructureCode
 from mlops.data.formats import check_format, parquet_type_failures
 from mlops.data.hashing import schema_hash
 from mlops.data.parquet_reader import ParquetTable
+from mlops.data.patterns import full_match
 from mlops.data.profile import DatasetProfile, HistogramSource, NumericProfile
 from mlops.data.report import Check, CheckFailure, ValidationReport, structural_failure
 from mlops.data.sources import open_file
+from mlops.data.streaming import Progress, check_chunks
 from mlops.errors import ConfigError, ConfigProblem
 
 DEFAULT_CHUNK_ROWS = 131_072
@@ -43,11 +39,11 @@ def compile_schema(dataset: DatasetConfig, reference: DatasetProfile | None = No
     for index, spec in enumerate(dataset.columns):
         regex = None
         if spec.regex is not None:
-            regex = f"^(?:{spec.regex})$"
             try:
-                pc.match_substring_regex(pa.array([""], pa.string()), regex)
+                pc.match_substring_regex(pa.array([""], pa.string()), f"^(?:{spec.regex})$")
             except pa.ArrowInvalid as exc:
                 problems.append(ConfigProblem(f"columns.{index}.regex", f"the pattern is not supported by RE2 ({exc})"))
+            regex = full_match(spec.regex)
         # histogram bins: the reference profile's (drift: bin live data like its baseline),
         # else the declared bounds; without either, observed ones are chosen at the end
         edges, source = None, "declared"
@@ -123,11 +119,6 @@ def resolve_columns(names: list[str], dataset: DatasetConfig, *, is_csv: bool) -
     return layout
 
 
-@dataclass
-class _Progress:
-    rows: int = 0
-
-
 def validate_file(
     source: str | pathlib.Path | BinaryIO,
     dataset: DatasetConfig,
@@ -147,7 +138,7 @@ def validate_file(
         raise ValueError("chunk_rows must be positive")
     rules = compile_schema(dataset, reference)
     digest = schema_hash(dataset)
-    progress = _Progress()
+    progress = Progress()
     try:
         with open_file(source, limit=max_uncompressed_bytes) as opened:
             check_format(opened, file_name, dataset)
@@ -163,12 +154,13 @@ def validate_file(
                 present = [r for r in rules if r.spec.name in layout.positions]
                 stored = {r.spec.name: parquet_table.column_types[layout.positions[r.spec.name]] for r in present}
                 layout.errors += parquet_type_failures([r.spec for r in present], stored)
+                categories = [layout.positions[r.spec.name] for r in present if r.spec.dtype == Dtype.CATEGORY]
                 batches = parquet_table.batches(
-                    [layout.positions[r.spec.name] for r in present], rows_per_batch=chunk_rows
+                    [layout.positions[r.spec.name] for r in present], rows_per_batch=chunk_rows, encoded=categories
                 )
             validators = [ColumnValidator(r) for r in present]
             try:
-                _run(batches, validators, chunk_rows, progress)
+                check_chunks(batches, validators, chunk_rows, progress)
             except DataStructureError as exc:
                 if opened.kind == "csv":
                     csv_table.locate(exc)
@@ -223,74 +215,6 @@ def validate_file(
         warnings=warnings,
         profile=profile,
     )
-
-
-_DONE = object()
-
-
-def _prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Generator[pa.RecordBatch, None, None]:
-    """Parse the next blocks in a background thread while the current one is checked (Arrow's
-    streaming reader parses only when asked). Holds at most `depth` batches; exceptions of the
-    reader are re-raised here, in order."""
-    queue: Queue[object] = Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                while not stop.is_set():
-                    try:
-                        queue.put(batch, timeout=0.1)
-                        break
-                    except Full:
-                        continue
-                if stop.is_set():
-                    return
-            queue.put(_DONE)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            queue.put(exc)
-
-    thread = threading.Thread(target=produce, name="validate-read", daemon=True)
-    thread.start()
-    try:
-        while (item := queue.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield cast(pa.RecordBatch, item)
-    finally:
-        stop.set()
-        while thread.is_alive():
-            with contextlib.suppress(Empty):
-                queue.get(timeout=0.1)
-        thread.join()
-
-
-def _run(
-    batches: Iterator[pa.RecordBatch], validators: list[ColumnValidator], chunk_rows: int, progress: _Progress
-) -> None:
-    """Columns of a chunk are independent: they are checked in parallel (numpy and Arrow
-    kernels release the GIL), while the next block is parsed. Each validator sees its chunks
-    in row order."""
-    workers = max(1, min(len(validators), os.cpu_count() or 1))
-    with (
-        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="validate") as pool,
-        contextlib.closing(_prefetch(batches)) as prefetched,
-    ):
-        for batch in prefetched:
-            for start in range(0, batch.num_rows, chunk_rows):
-                chunk = batch.slice(start, chunk_rows)
-                first_row = progress.rows
-                if workers == 1:
-                    for validator, column in zip(validators, chunk.columns, strict=True):
-                        validator.update(column, first_row)
-                else:
-                    jobs = [
-                        pool.submit(validator.update, column, first_row)
-                        for validator, column in zip(validators, chunk.columns, strict=True)
-                    ]
-                    for job in jobs:
-                        job.result()
-                progress.rows += chunk.num_rows
 
 
 def _row_count_failures(rows: int, dataset: DatasetConfig) -> list[CheckFailure]:

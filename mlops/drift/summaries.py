@@ -8,7 +8,6 @@ columns (NumPy and pandas release the GIL in them)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the dev tools
 
 from mlops.data.profile import CategoricalProfile, DatasetProfile, NumericProfile
-from mlops.data.sketch import MIN_INDEXABLE, QuantileSketch, bin_counts
+from mlops.data.sketch import QuantileSketch, exact_bins
 from mlops.drift.models import DriftInputError
 
 FloatArray = npt.NDArray[np.float64]
@@ -132,7 +131,8 @@ def numeric_summary(series: pd.Series[Any], edges: FloatArray | None) -> Numeric
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     finite_mask = np.isfinite(values)
     finite = values if finite_mask.all() else values[finite_mask]
-    sketch = sketch_of(finite)
+    sketch = QuantileSketch()
+    sketch.update(finite)
     bins = None if edges is None else exact_bins(finite, edges)
     return NumericSummary(
         count=int(finite.size),
@@ -144,61 +144,6 @@ def numeric_summary(series: pd.Series[Any], edges: FloatArray | None) -> Numeric
         bins=bins,
         bins_exact=True,
     )
-
-
-def sketch_of(values: FloatArray) -> QuantileSketch:
-    """`QuantileSketch().update(values)` with the same bucket keys, in fewer passes over the values
-    (one log for both signs, no per-sign copies when all values are positive)."""
-    sketch = QuantileSketch()
-    if values.size == 0:
-        return sketch
-    positive = values > MIN_INDEXABLE
-    n_positive = int(np.count_nonzero(positive))
-    keys_buffer = np.abs(values)
-    with np.errstate(divide="ignore"):
-        np.log(keys_buffer, out=keys_buffer)
-    keys_buffer *= 1.0 / math.log(sketch.gamma)
-    np.ceil(keys_buffer, out=keys_buffer)
-    if n_positive == values.size:
-        _add(sketch.positive, keys_buffer)
-        return sketch
-    negative = values < -MIN_INDEXABLE
-    sketch.zero_count = int(values.size - n_positive - np.count_nonzero(negative))
-    _add(sketch.positive, keys_buffer[positive])
-    _add(sketch.negative, keys_buffer[negative])
-    return sketch
-
-
-def _add(store: Any, keys: FloatArray) -> None:
-    if keys.size:
-        low = int(keys.min())
-        store.add_dense(low, np.bincount((keys - low).astype(np.int64)).astype(np.int64))
-
-
-def exact_bins(values: FloatArray, edges: FloatArray) -> IntArray:
-    """[underflow, *counts, overflow] of `values` on `edges`, exactly as `bin_counts` counts them
-    ([e_i, e_i+1), the last bin closed), in one bincount: for equal-width edges the bin is the
-    floor of an affine map, recomputed by binary search only for values within rounding of an edge."""
-    bins = edges.size - 1
-    width = (edges[-1] - edges[0]) / bins if bins > 0 else 0.0
-    if bins < 1 or width <= 0 or not np.allclose(np.diff(edges), width, rtol=1e-9, atol=0.0):
-        counts, below, above = bin_counts(values, edges)
-        return np.concatenate([[below], counts, [above]]).astype(np.int64)
-    position = (values - edges[0]) * (1.0 / width)
-    index = np.floor(position)
-    fraction = position - index
-    near = np.flatnonzero((fraction < 1e-6) | (fraction > 1 - 1e-6))
-    np.clip(index, -1, bins, out=index)
-    shifted = index.astype(np.int64) + 1
-    if near.size:
-        # shifted = bin + 1 lies in [0, bins + 1]; bounds[j] is the lower edge of shifted bin j
-        bounds = np.concatenate([[-np.inf], edges, [np.inf]])
-        candidate, value = shifted[near], values[near]
-        candidate -= value < bounds[candidate]
-        candidate += value >= bounds[candidate + 1]
-        candidate[value == edges[-1]] = bins
-        shifted[near] = candidate
-    return np.bincount(shifted, minlength=bins + 2).astype(np.int64)
 
 
 def categorical_summary(series: pd.Series[Any]) -> CategoricalSummary:

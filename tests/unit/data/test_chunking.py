@@ -123,3 +123,28 @@ def test_parquet_row_groups_and_chunks_do_not_matter() -> None:
     parquet_report["errors"] = [e for e in parquet_report["errors"] if e["check"] != Check.PARQUET_TYPE]
     del parquet_report["file_name"], csv_report["file_name"]
     assert_same(parquet_report, csv_report)
+
+
+@pytest.mark.parametrize("store_schema", [True, False])
+def test_a_dictionary_encoded_parquet_column_reads_like_a_plain_one(store_schema: bool) -> None:
+    """Category columns are read as Parquet stores them, dictionary-encoded: the file's dictionary
+    may be in any order and hold unused values and empty strings (which are nulls)."""
+    schema = dataset(
+        {"name": "id", "dtype": "integer"},
+        {"name": "color", "dtype": "category", "allowed_values": ["red", "green"]},
+        {"name": "tag", "dtype": "category", "nullable": True, "regex": "[a-z]{3,4}"},
+    )
+    values = ["green", "teal", "", None, "red", "green", "blue", "teal"] * 30
+    dictionary = pa.array(["unused", "red", "", "teal", "blue", "green"])
+    codes = pa.array([None if v is None else dictionary.to_pylist().index(v) for v in values], pa.int32())
+    encoded = pa.DictionaryArray.from_arrays(codes, dictionary)
+    table = pa.table({"id": list(range(len(values))), "color": encoded, "tag": encoded})
+    encoded_file, plain_file = io.BytesIO(), io.BytesIO()
+    pq.write_table(table, encoded_file, row_group_size=50, store_schema=store_schema)
+    plain = table.cast(pa.schema([("id", pa.int64()), ("color", pa.string()), ("tag", pa.string())]))
+    pq.write_table(plain, plain_file, use_dictionary=False)
+    from_dictionary = dump(run(encoded_file.getvalue(), schema, chunk_rows=16))
+    assert_same(from_dictionary, dump(run(plain_file.getvalue(), schema)))
+    tag = from_dictionary["profile"]["columns"]["tag"]
+    assert [f["value"] for f in tag["frequencies"]] == ["green", "teal", "red", "blue"]
+    assert tag["null_count"] == 60
