@@ -19,6 +19,7 @@ from mlops.cli import (
     config_cmd,
     data_cmd,
     data_remote,
+    demo_cmd,
     drift_cmd,
     local_cmd,
     model_cmd,
@@ -53,6 +54,7 @@ app.add_typer(serve_cmd.app, name="serve")
 app.add_typer(model_cmd.app, name="model")
 app.add_typer(monitor_cmd.app, name="monitor")
 app.command("report")(report_cmd.report)
+app.command("demo")(demo_cmd.demo)
 
 err_console = Console(stderr=True)
 

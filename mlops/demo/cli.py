@@ -14,31 +14,33 @@ from mlops.demo.runner import DemoStepError
 from mlops.errors import MlopsError
 
 
-def mlops(*arguments: str) -> str:
-    """Run `mlops --local <arguments>`, return what it printed on stdout; a non-zero exit raises
-    `DemoStepError` with the command and its message."""
+def run(*arguments: str, config: str, environment: str) -> tuple[int, str]:
+    """Run `mlops --local -f CONFIG -e ENV <arguments>`: its exit code and what it printed on
+    stdout. A domain error raises `DemoStepError` with the command and its message."""
     from mlops.cli.main import app
 
     out, err = io.StringIO(), io.StringIO()
-    command = ["--local", *arguments]
+    command = ["--local", "-f", config, "-e", environment, *arguments]
+    shown = f"`mlops {' '.join(arguments)}`"
+    code = 0
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             app(command, standalone_mode=False)
     except MlopsError as exc:
-        raise DemoStepError(f"`mlops {' '.join(arguments)}` failed: {exc}") from exc
+        raise DemoStepError(f"{shown} failed: {exc}") from exc
     except click.exceptions.Exit as exc:
-        if exc.exit_code:
-            raise DemoStepError(
-                f"`mlops {' '.join(arguments)}` exited {exc.exit_code}: {err.getvalue()[-2000:]}"
-            ) from exc
+        code = int(exc.exit_code or 0)
     except click.ClickException as exc:
-        raise DemoStepError(f"`mlops {' '.join(arguments)}`: {exc.format_message()}") from exc
-    return out.getvalue()
+        raise DemoStepError(f"{shown}: {exc.format_message()} {err.getvalue()[-1000:]}") from exc
+    return code, out.getvalue()
 
 
-def mlops_json(*arguments: str) -> Any:
-    text = mlops(*arguments, "--json")
+def run_json(*arguments: str, config: str, environment: str, allow: frozenset[int] = frozenset({0})) -> Any:
+    code, text = run(*arguments, "--json", config=config, environment=environment)
+    shown = f"`mlops {' '.join(arguments)} --json`"
+    if code not in allow:
+        raise DemoStepError(f"{shown} exited {code}: {text[-1500:]}")
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise DemoStepError(f"`mlops {' '.join(arguments)} --json` printed no JSON: {text[:500]!r}") from exc
+        raise DemoStepError(f"{shown} printed no JSON: {text[:500]!r}") from exc
