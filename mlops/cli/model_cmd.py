@@ -43,4 +43,4 @@ def approve(
         typer.echo(json.dumps({"model_package_arn": arn, "approval_status": "Approved", "description": text}, indent=2))
         return
     console.print(Text(f"approved {ref.dataset}@{ref.version} ({arn})"), soft_wrap=True)
-    console.print(Text(f"its deployment starts now: mlops serve history {ref.dataset}"), soft_wrap=True)
+    console.print(Text(f"its deployment starts now: mlops serve history -d {ref.dataset}"), soft_wrap=True)

@@ -194,7 +194,7 @@ def rollback(
 
 def history(
     ctx: typer.Context,
-    dataset: Annotated[str | None, typer.Argument(help="Dataset (default: the only one).")] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Dataset (default: the only one).")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Newest deployments shown.")] = 20,
     as_json: JsonOption = False,
 ) -> None:

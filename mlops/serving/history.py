@@ -38,7 +38,7 @@ def in_progress_message(lock: DeploymentLock) -> str:
     execution = f" (execution {lock.execution_arn})" if lock.execution_arn else ""
     return (
         f"deployment {lock.deployment_id}{execution} of {lock.dataset} is in progress since "
-        f"{lock.started_at:%Y-%m-%d %H:%M:%S} UTC; wait for it to end (mlops serve history {lock.dataset}) "
+        f"{lock.started_at:%Y-%m-%d %H:%M:%S} UTC; wait for it to end (mlops serve history -d {lock.dataset}) "
         "or stop its execution"
     )
 

@@ -46,7 +46,7 @@ def mlops_json(cloud: LocalCloud, *arguments: str, expect: int = 0) -> dict[str,
 
 
 def history(cloud: LocalCloud) -> dict[str, Any]:
-    return mlops_json(cloud, "serve", "history", DATASET)
+    return mlops_json(cloud, "serve", "history", "-d", DATASET)
 
 
 def settled(cloud: LocalCloud) -> dict[str, Any]:

@@ -108,7 +108,7 @@ def test_rollback_refusals_and_the_history_view(lake: DataLake, group: str) -> N
     _deploy_workflow(lake)
     error = invoke("serve", "rollback", "-d", DATASET)
     assert isinstance(error, RollbackRefusedError) and "nothing serves yet" in str(error) and error.exit_code == 4
-    result = runner.invoke(app, ["-f", str(EXAMPLE), "serve", "history", DATASET, "--json"])
+    result = runner.invoke(app, ["-f", str(EXAMPLE), "serve", "history", "-d", DATASET, "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"dataset": DATASET, "serving": None, "in_progress": None, "deployments": []}
     assert isinstance(UnknownModelVersionError("x"), RollbackRefusedError)
