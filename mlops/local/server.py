@@ -36,7 +36,8 @@ def install_plugins(endpoint_url: str) -> None:
     Called once by `serve()`. Installs `mlops.local.plugins` (CloudFormation gaps, event
     routing, Lambda handlers run for real, SageMaker training/processing jobs run for real,
     also as Step Functions `.sync` tasks) and switches Step Functions executions onto moto's
-    ASL interpreter.
+    ASL interpreter. SageMaker endpoints host real model servers and CloudWatch alarms are
+    evaluated (`plugins.endpoints`, `plugins.alarms`).
     """
     from moto.core.config import default_user_config
 
@@ -50,9 +51,11 @@ def _wsgi_app() -> Any:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from mlops.local import faults
+    from mlops.local.plugins import endpoints
 
-    # `/_mlops/faults`: injected API faults (mlops.local.faults); everything else is moto
-    return faults.middleware(DomainDispatcherApplication(create_backend_app))
+    # `/_mlops/faults`: injected API faults (mlops.local.faults); `/_mlops/endpoints`: the local
+    # endpoints' model servers; everything else is moto
+    return endpoints.middleware(faults.middleware(DomainDispatcherApplication(create_backend_app)))
 
 
 def serve(host: str = DEFAULT_HOST, port: int = 4566, *, quiet: bool = False) -> None:
@@ -84,6 +87,9 @@ def serve(host: str = DEFAULT_HOST, port: int = 4566, *, quiet: bool = False) ->
         server.serve_forever()
     finally:
         server.server_close()
+        from mlops.local import plugins
+
+        plugins.shutdown()  # model servers stop with the server (they also exit when it dies)
         log.info("stopped")
 
 

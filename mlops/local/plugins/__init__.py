@@ -8,7 +8,10 @@
 - `sagemaker`: training and processing jobs run for real, and their Step Functions integration
   (`createTrainingJob`/`createProcessingJob`, `.sync` too), with injectable API faults;
 - `s3`: conditional copies (`If-None-Match: *`) refused when the destination exists;
-- `clock`: the interpreter's Retry waits compressed by `MLOPS_LOCAL_WAIT_SCALE`.
+- `clock`: the interpreter's Retry waits compressed by `MLOPS_LOCAL_WAIT_SCALE`;
+- `endpoints`: SageMaker endpoints host real model servers; UpdateEndpoint with blue/green
+  traffic shifting and alarm rollback; InvokeEndpoint, its metrics and data capture;
+- `alarms`: CloudWatch metric alarms evaluated from their metrics, state change events, SNS actions.
 
 Each module documents every gap it bridges. `install()` is idempotent and fails loudly
 (`MotoContractError`) when a moto upgrade moved an internal we rely on, so an upgrade cannot
@@ -17,10 +20,20 @@ silently turn a workaround off.
 
 from __future__ import annotations
 
-from mlops.local.plugins import clock, cloudformation, flows, resource_types, resources, s3, sagemaker
+from mlops.local.plugins import (
+    alarms,
+    clock,
+    cloudformation,
+    endpoints,
+    flows,
+    resource_types,
+    resources,
+    s3,
+    sagemaker,
+)
 from mlops.local.plugins._contract import MotoContractError, run_once
 
-__all__ = ["MotoContractError", "install"]
+__all__ = ["MotoContractError", "install", "shutdown"]
 
 
 @run_once
@@ -33,3 +46,10 @@ def install(endpoint_url: str) -> None:
     flows.install(endpoint_url)
     sagemaker.install(endpoint_url)
     clock.install()
+    endpoints.install(endpoint_url)
+    alarms.install()
+
+
+def shutdown() -> None:
+    """Stop what the plugins started (model servers, capture writers); the server is stopping."""
+    endpoints.shutdown()
