@@ -55,7 +55,8 @@ class Datapoint:
 
     @classmethod
     def single(cls, timestamp: datetime, value: float) -> Datapoint:
-        return cls(timestamp, value, 1.0, value, value, (value,))
+        number = float(value)
+        return cls(timestamp, number, 1.0, number, number, (number,))
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,11 @@ def local_period(period: float, scale: float) -> float:
 
 def statistic(name: str, points: Sequence[Datapoint]) -> float | None:
     """One period's value; None when the period has no datapoint."""
+    value = _statistic(name, points)
+    return None if value is None else float(value)
+
+
+def _statistic(name: str, points: Sequence[Datapoint]) -> float | None:
     if not points:
         return None
     if name == "SampleCount":

@@ -2,6 +2,7 @@
 data capture, canary UpdateEndpoint with alarm rollback (mlops.local.plugins.endpoints, .alarms),
 through our launcher `python -m mlops.local.server`, with boto3 only."""
 
+import importlib.util
 import json
 import os
 import re
@@ -21,7 +22,6 @@ from mlops.example_data import ID_COLUMN, TARGET_COLUMN, breast_cancer_frame
 from mlops.local import process
 from tests import hosting
 from tests.waiting import wait_until
-from training import inference
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -83,6 +83,10 @@ def features() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def expected(model_dir: Path, features: pd.DataFrame) -> list[float]:
     """Predictions of the model loaded directly, with the inference code the endpoint runs."""
+    spec = importlib.util.spec_from_file_location("inference_under_test", hosting.TRAINING / "inference.py")
+    assert spec is not None and spec.loader is not None
+    inference: Any = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(inference)
     return [float(p) for p in inference.predict_fn(features.head(5), inference.model_fn(str(model_dir)))]
 
 
@@ -138,7 +142,7 @@ def assert_describe_shape(described: dict[str, Any]) -> None:
 
 
 def model_servers(cloud: str, name: str) -> list[int]:
-    with urllib.request.urlopen(f"{cloud}/_mlops/endpoints") as answer:  # noqa: S310 - the local cloud
+    with urllib.request.urlopen(f"{cloud}/_mlops/endpoints") as answer:
         listed = json.loads(answer.read())["endpoints"]
     return [pid for e in listed if e["name"] == name for fleet in e["fleets"] for pid in fleet["pids"]]
 
@@ -350,7 +354,11 @@ def test_canary_update_shifts_traffic_to_the_new_version(
 def test_canary_of_a_broken_model_rolls_back_when_its_alarm_fires(
     cloud: str, artifacts: dict[str, str], features: pd.DataFrame, expected: list[float]
 ) -> None:
-    sm, runtime, cloudwatch = client(cloud, "sagemaker"), client(cloud, "sagemaker-runtime"), client(cloud, "cloudwatch")
+    sm, runtime, cloudwatch = (
+        client(cloud, "sagemaker"),
+        client(cloud, "sagemaker-runtime"),
+        client(cloud, "cloudwatch"),
+    )
     sqs, events = client(cloud, "sqs"), client(cloud, "events")
     alarm = "rollback-Invocation5XXErrors"
     cloudwatch.put_metric_alarm(
