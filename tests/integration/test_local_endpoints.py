@@ -468,3 +468,28 @@ def test_an_image_of_another_xgboost_fails_the_endpoint(cloud: str, artifacts: d
     assert described["EndpointStatus"] == "Failed"
     assert "runs xgboost 1.7" in described["FailureReason"]
     sm.delete_endpoint(EndpointName="old-image")
+
+
+def test_model_servers_die_with_the_server(tmp_path: Path, artifacts: dict[str, str], model_dir: Path) -> None:
+    """Even a server killed outright (SIGKILL, its process group left alone) leaves no model server."""
+    log = tmp_path / "server.log"
+    port = process.free_port("localhost")
+    url = process.endpoint_url("localhost", port)
+    started = process.start("localhost", port, log, cwd=REPO_ROOT)
+    try:
+        process.wait_until_answering(started, url, log, timeout=60)
+        s3, sm = client(url, "s3"), client(url, "sagemaker")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key="model/model.tar.gz", Body=hosting.model_archive(model_dir))
+        s3.put_object(Bucket=BUCKET, Key="code/good/sourcedir.tar.gz", Body=hosting.source_archive())
+        sm.create_endpoint(EndpointName="orphan", EndpointConfigName=deploy(url, artifacts, "orphan"))
+        assert wait_in_service(url, "orphan")["EndpointStatus"] == "InService"
+        servers = model_servers(url, "orphan")
+        assert servers and all(running(pid) for pid in servers)
+
+        os.kill(started.pid, 9)
+        started.wait(timeout=10)
+
+        wait_until(lambda: not any(running(pid) for pid in servers), timeout=10, what="the model servers to exit")
+    finally:
+        process.stop(started.pid)
