@@ -22,7 +22,28 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mlops import hyperparameters as script_hyperparameters
+from mlops.config_drift import (
+    CATEGORICAL_DRIFT_METHODS,
+    DRIFT_METHOD_THRESHOLDS,
+    NUMERIC_DRIFT_METHODS,
+    P_VALUE_DRIFT_METHODS,
+    DriftConfig,
+    DriftMethod,
+    FeatureDriftConfig,
+    MinSamples,
+)
 from mlops.errors import ConfigError, ConfigProblem
+
+__all__ = [
+    "CATEGORICAL_DRIFT_METHODS",
+    "DRIFT_METHOD_THRESHOLDS",
+    "NUMERIC_DRIFT_METHODS",
+    "P_VALUE_DRIFT_METHODS",
+    "DriftConfig",
+    "DriftMethod",
+    "FeatureDriftConfig",
+    "MinSamples",
+]
 
 DEFAULT_CONFIG_FILE = "mlops.yaml"
 DEFAULT_ENVIRONMENT = "dev"
@@ -157,80 +178,6 @@ class DeploymentConfig(_Model):
     alarms: list[AlarmConfig] = Field(default_factory=list)
 
 
-class DriftMethod(StrEnum):
-    """How one feature's drift is scored (mlops/drift/statistics.py computes each)."""
-
-    PSI = "psi"  # population stability index on the baseline's fixed histogram bins
-    KS = "ks"  # two-sample Kolmogorov-Smirnov test: drifted when its p-value < threshold
-    WASSERSTEIN = "wasserstein"  # Wasserstein-1 distance divided by the baseline's std
-    CHI2 = "chi2"  # two-sample chi-square (contingency) test: drifted when its p-value < threshold
-    JENSEN_SHANNON = "jensen_shannon"  # Jensen-Shannon distance (base 2, in [0, 1]) of category shares
-
-
-NUMERIC_DRIFT_METHODS = frozenset({DriftMethod.PSI, DriftMethod.KS, DriftMethod.WASSERSTEIN})
-CATEGORICAL_DRIFT_METHODS = frozenset({DriftMethod.CHI2, DriftMethod.JENSEN_SHANNON})
-#: methods whose score is a p-value (drifted below the threshold); the others are distances
-#: (drifted at or above it)
-P_VALUE_DRIFT_METHODS = frozenset({DriftMethod.KS, DriftMethod.CHI2})
-#: the threshold of a method chosen per feature without a threshold of its own
-DRIFT_METHOD_THRESHOLDS: dict[DriftMethod, float] = {
-    DriftMethod.PSI: 0.2,
-    DriftMethod.KS: 0.05,
-    DriftMethod.WASSERSTEIN: 0.1,
-    DriftMethod.CHI2: 0.05,
-    DriftMethod.JENSEN_SHANNON: 0.1,
-}
-
-
-class FeatureDriftConfig(_Model):
-    method: DriftMethod | None = None
-    threshold: float | None = Field(default=None, gt=0)
-
-
-class MinSamples(_Model):
-    """Below these many non-null values a feature is `insufficient_data`, never `drifted`."""
-
-    reference: int = Field(default=30, ge=1)
-    current: int = Field(default=30, ge=1)
-
-
-class DriftConfig(_Model):
-    schedule: str = Field(default="rate(1 day)", pattern=r"^(rate|cron)\(.+\)$")
-    numeric_method: DriftMethod = DriftMethod.PSI
-    categorical_method: DriftMethod = DriftMethod.CHI2
-    #: threshold of `numeric_method`; unset: that method's default (DRIFT_METHOD_THRESHOLDS)
-    default_threshold: float | None = Field(default=None, gt=0)
-    #: threshold of `categorical_method`; unset: that method's default
-    categorical_threshold: float | None = Field(default=None, gt=0)
-    #: per-feature threshold for that feature's method
-    feature_thresholds: dict[ColumnName, float] = Field(default_factory=dict)
-    #: per-feature method (and threshold)
-    features: dict[ColumnName, FeatureDriftConfig] = Field(default_factory=dict)
-    min_samples: MinSamples = MinSamples()
-    drifted_share: float = Field(default=0.3, gt=0, le=1)
-    cooldown_hours: int = Field(default=24, ge=0)
-    retrain: bool = True
-
-    def method_for(self, feature: str, *, numeric: bool) -> DriftMethod:
-        chosen = self.features.get(feature, FeatureDriftConfig()).method
-        return chosen or (self.numeric_method if numeric else self.categorical_method)
-
-    def threshold_for(self, feature: str, *, numeric: bool) -> float:
-        """The feature's own threshold, else that of its kind's configured method, else the
-        method's default (a per-feature method can be a p-value test where the kind's is a distance)."""
-        own = self.features.get(feature, FeatureDriftConfig()).threshold
-        if own is None:
-            own = self.feature_thresholds.get(feature)
-        if own is not None:
-            return own
-        method = self.method_for(feature, numeric=numeric)
-        if numeric and method == self.numeric_method and self.default_threshold is not None:
-            return self.default_threshold
-        if not numeric and method == self.categorical_method and self.categorical_threshold is not None:
-            return self.categorical_threshold
-        return DRIFT_METHOD_THRESHOLDS[method]
-
-
 class NotificationsConfig(_Model):
     emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(default_factory=list)
 
@@ -252,6 +199,27 @@ class DataLakeConfig(_Model):
     noncurrent_version_expiration_days: int = Field(default=365, ge=1)
     access_log_retention_days: int = Field(default=90, ge=1)
     max_uncompressed_bytes: int = Field(default=2 * 1024**3, ge=1024)
+
+
+class CiConfig(_Model):
+    """GitHub Actions access to this environment (stacks/ci_access_stack.py, examples/ci/): roles
+    that workflows of `repository` assume through GitHub's OIDC provider, no long-lived keys.
+    Without this section no CI stack is built."""
+
+    #: `owner/name` on GitHub; the roles trust tokens of this repository only
+    repository: str = Field(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+    #: reuse the account's provider (an account has at most one per URL); unset: the stack creates it
+    oidc_provider_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
+    )
+    #: deploy from pushes to this branch (token subject `repo:OWNER/NAME:ref:refs/heads/BRANCH`) or
+    #: from jobs in this GitHub environment (`repo:OWNER/NAME:environment:NAME`): exactly one
+    deploy_branch: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._/-]{1,200}$")
+    deploy_environment: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,255}$")
+    #: a lookup-only role that pull requests assume for `cdk diff` (`repo:OWNER/NAME:pull_request`)
+    pull_request_diff: bool = False
+    #: IAM's shortest maximum session is one hour
+    max_session_hours: int = Field(default=1, ge=1, le=12)
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,6 +250,7 @@ class ProjectConfig(_Model):
     drift: DriftConfig = DriftConfig()
     notifications: NotificationsConfig = NotificationsConfig()
     lambdas: LambdaConfig = LambdaConfig()
+    ci: CiConfig | None = None
 
     @property
     def prefix(self) -> str:
@@ -383,6 +352,12 @@ def _drift_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
             yield ConfigProblem(where, f"{method} compares a p-value with the threshold: it must be below 1")
 
 
+def _ci_problems(raw: object) -> Iterable[ConfigProblem]:
+    """On the raw section, so that it is listed beside the section's field errors too."""
+    if isinstance(raw, Mapping) and (raw.get("deploy_branch") is None) == (raw.get("deploy_environment") is None):
+        yield ConfigProblem("ci", "set exactly one of deploy_branch and deploy_environment")
+
+
 def _semantic_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
     """Cross-field checks pydantic's per-field validation cannot express."""
     for ds_name, ds in config.datasets.items():
@@ -396,11 +371,14 @@ def _semantic_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
             f"project and environment names are too long together ({len(config.prefix)} > {budget} characters)",
         )
     yield from _training_problems(config.training)
+    if config.ci is not None:
+        yield from _ci_problems(config.ci.model_dump())
 
 
 def _partial_semantic_problems(document: Mapping[str, Any]) -> Iterable[ConfigProblem]:
     """When the whole config does not validate, still run the cross-field checks of every
     section that does, so one run reports every problem."""
+    yield from _ci_problems(document.get("ci"))
     datasets = document.get("datasets")
     if isinstance(datasets, Mapping):
         for ds_name, raw in datasets.items():
@@ -480,9 +458,13 @@ def resolve(document: Mapping[str, Any], environment: str = DEFAULT_ENVIRONMENT,
 
 def load(path: str | Path = DEFAULT_CONFIG_FILE, environment: str = DEFAULT_ENVIRONMENT) -> ProjectConfig:
     """Read and validate `path` for `environment`."""
+    path = Path(path)
+    return resolve(_read(path) or {}, environment, source=str(path))
+
+
+def _read(path: Path) -> Any:
     import yaml
 
-    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -493,14 +475,15 @@ def load(path: str | Path = DEFAULT_CONFIG_FILE, environment: str = DEFAULT_ENVI
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<file>"
         raise ConfigError([ConfigProblem(where, f"invalid YAML: {exc}")], source=str(path)) from exc
-    return resolve(document or {}, environment, source=str(path))
+    return document
 
 
 def environments(path: str | Path = DEFAULT_CONFIG_FILE) -> list[str]:
-    import yaml
-
-    document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return sorted((document.get("environments") or {}).keys())
+    """The environments `path` defines; none where it defines them wrongly (loading one says why).
+    Raises ConfigError when the file cannot be read or is not YAML."""
+    document = _read(Path(path))
+    defined = document.get("environments") if isinstance(document, Mapping) else None
+    return sorted(str(name) for name in defined) if isinstance(defined, Mapping) else []
 
 
 def json_schema() -> str:

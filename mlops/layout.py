@@ -15,12 +15,19 @@ Artifacts (`<prefix>-artifacts-...`):
   models/<dataset>/<job>/output/model.tar.gz
   checkpoints/<job>/                        spot checkpoints
   evaluations/<job>/evaluation.json
-  data-capture/<endpoint>/...               endpoint data capture (serving)
+  data-capture/<endpoint>/<variant>/<yyyy>/<mm>/<dd>/<hh>/<file>.jsonl   endpoint data capture
+  labels/<dataset>/<yyyy>/<mm>/<dd>/<stamp>-<sha>.jsonl   ground truth pushed for captured predictions
+  reports/drift/<dataset>/<stamp>/report.json|.html       scheduled drift and model-quality checks
+  batch/<dataset>/<batch id>/               one batch transform over a data version (serving):
+    input/<part>.manifest                     the SageMaker manifest of one transform job's objects
+    predictions/<sha256><suffix>.out          one line per data row of each object, in input order
+    record.json                               which model and data version produced them
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import PurePosixPath
 
 # data lake
@@ -35,6 +42,11 @@ MODELS = "models/"
 CHECKPOINTS = "checkpoints/"
 EVALUATIONS = "evaluations/"
 DATA_CAPTURE = "data-capture/"
+BATCH = "batch/"
+LABELS = "labels/"
+DRIFT_REPORTS = "reports/drift/"
+#: a check's report names: its start time, sortable, and safe in a key
+REPORT_STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 
 COMMIT_MARKER = "_COMMIT"
 SUPPORTED_SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -90,6 +102,52 @@ def checkpoint_prefix(job_name: str) -> str:
 
 def evaluation_prefix(job_name: str) -> str:
     return f"{EVALUATIONS}{job_name}"
+
+
+def batch_prefix(dataset: str, batch_id: str) -> str:
+    return f"{BATCH}{dataset}/{batch_id}/"
+
+
+def batch_manifest_key(dataset: str, batch_id: str, part: str) -> str:
+    return f"{batch_prefix(dataset, batch_id)}input/{part}.manifest"
+
+
+def batch_predictions_prefix(dataset: str, batch_id: str) -> str:
+    return f"{batch_prefix(dataset, batch_id)}predictions/"
+
+
+def batch_record_key(dataset: str, batch_id: str) -> str:
+    return f"{batch_prefix(dataset, batch_id)}record.json"
+
+
+def dataset_objects_prefix(dataset: str) -> str:
+    """Where a dataset's content-addressed objects live (the prefix of its SageMaker manifests)."""
+    return f"{OBJECTS}{dataset}/"
+
+
+def capture_prefix(endpoint: str, variant: str = "AllTraffic") -> str:
+    """Where SageMaker writes one variant's captured requests (`<prefix><yyyy>/<mm>/<dd>/<hh>/...`)."""
+    return f"{DATA_CAPTURE}{endpoint}/{variant}/"
+
+
+def capture_hour_prefix(endpoint: str, hour: datetime, variant: str = "AllTraffic") -> str:
+    return f"{capture_prefix(endpoint, variant)}{hour:%Y/%m/%d/%H}/"
+
+
+def labels_prefix(dataset: str) -> str:
+    return f"{LABELS}{dataset}/"
+
+
+def labels_key(dataset: str, pushed_at: datetime, sha256: str) -> str:
+    return f"{labels_prefix(dataset)}{pushed_at:%Y/%m/%d}/{pushed_at:{REPORT_STAMP_FORMAT}}-{sha256[:16]}.jsonl"
+
+
+def drift_reports_prefix(dataset: str) -> str:
+    return f"{DRIFT_REPORTS}{dataset}/"
+
+
+def drift_report_prefix(dataset: str, checked_at: datetime) -> str:
+    return f"{drift_reports_prefix(dataset)}{checked_at:{REPORT_STAMP_FORMAT}}/"
 
 
 def s3_uri(bucket: str, key: str) -> str:

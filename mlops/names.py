@@ -47,3 +47,21 @@ def model_package_group(config: ProjectConfig, dataset: str) -> str:
 
 def training_state_machine(config: ProjectConfig) -> str:
     return f"{config.prefix}-training"
+
+
+def batch_state_machine(config: ProjectConfig) -> str:
+    return f"{config.prefix}-batch-inference"
+
+
+def deploy_state_machine(config: ProjectConfig) -> str:
+    """The serving stack's deploy workflow (its metrics are on the monitoring dashboard)."""
+    return f"{config.prefix}-deploy"
+
+
+def drift_schedule(config: ProjectConfig, dataset: str) -> str:
+    """The EventBridge Scheduler schedule of one dataset's drift checks (64 characters at most)."""
+    return f"{config.prefix}-drift-{dataset}"[:64]
+
+
+def drift_alarm(config: ProjectConfig, dataset: str, signal: str) -> str:
+    return f"{config.prefix}-{dataset}-{signal}"

@@ -6,10 +6,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import App, Environment, RemovalPolicy, Tags, Validations
+from aws_cdk import App, Environment, RemovalPolicy, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from mlops.config import ProjectConfig
+from stacks.ci_access_stack import CiAccessStack, CiAccessStackProps
 from stacks.common import StackSettings
 from stacks.data_stack import DataStack, DataStackProps
 from stacks.monitoring_stack import MonitoringStack, MonitoringStackProps
@@ -24,9 +25,12 @@ class PlatformStacks:
     pipeline: PipelineStack
     serving: ServingStack
     monitoring: MonitoringStack
+    #: only with a `ci:` section in the config
+    ci_access: CiAccessStack | None = None
 
-    def all(self) -> tuple[DataStack, PipelineStack, ServingStack, MonitoringStack]:
-        return (self.data, self.pipeline, self.serving, self.monitoring)
+    def all(self) -> tuple[Stack, ...]:
+        optional = (self.ci_access,) if self.ci_access is not None else ()
+        return (self.data, self.pipeline, self.serving, self.monitoring, *optional)
 
 
 def feature_flags(repo_root: Path = REPO_ROOT) -> dict[str, object]:
@@ -69,16 +73,28 @@ def build(app: App, config: ProjectConfig, *, build_root: Path | None = None) ->
     serving = ServingStack(
         app,
         "Serving",
-        props=ServingStackProps(config=config, pipeline=pipeline),
+        props=ServingStackProps(
+            config=config, data=data, pipeline=pipeline, removal_policy=removal, build_root=build_root
+        ),
         stack=props("serving", "versioned endpoints and rollback"),
     )
     monitoring = MonitoringStack(
         app,
         "Monitoring",
-        props=MonitoringStackProps(config=config, data=data),
+        props=MonitoringStackProps(
+            config=config, data=data, pipeline=pipeline, removal_policy=removal, build_root=build_root
+        ),
         stack=props("monitoring", "drift checks, dashboard, alarms"),
     )
-    stacks = PlatformStacks(data, pipeline, serving, monitoring)
+    ci_access = None
+    if config.ci is not None:
+        ci_access = CiAccessStack(
+            app,
+            "CiAccess",
+            props=CiAccessStackProps(ci=config.ci, name_prefix=config.prefix),
+            stack=props("ci", "GitHub Actions OIDC deploy role"),
+        )
+    stacks = PlatformStacks(data, pipeline, serving, monitoring, ci_access)
     for key, value in config.tags().items():
         Tags.of(app).add(key, value)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))

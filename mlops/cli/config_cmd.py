@@ -25,7 +25,7 @@ def validate(
 ) -> None:
     """Validate the config; lists every problem with its path. Exit 2 when invalid."""
     cli: CliContext = ctx.obj
-    names = config_module.environments(cli.config_path) if all_environments else [cli.environment]
+    names = _environment_names(cli, all_environments=all_environments)
     results: dict[str, list[dict[str, str]]] = {}
     for name in names:
         try:
@@ -49,6 +49,18 @@ def validate(
                 console.print(f"  [yellow]{escape(problem['path'])}[/]: {escape(problem['message'])}", highlight=False)
     if not valid:
         raise typer.Exit(2)
+
+
+def _environment_names(cli: CliContext, *, all_environments: bool) -> list[str]:
+    if not all_environments:
+        return [cli.environment]
+    try:
+        names = config_module.environments(cli.config_path)
+    except ConfigError:
+        names = []
+    # a file that cannot be read or defines no environments is never "all valid": loading the
+    # selected environment reports what is wrong with it
+    return names or [cli.environment]
 
 
 @app.command("schema")

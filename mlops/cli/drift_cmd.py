@@ -1,10 +1,12 @@
 """`mlops drift check`: current data against a data version's stored profile.
 
-Exit codes: 0 the dataset did not drift (or there was too little data to tell), 1 it drifted,
-2 usage error (unknown dataset, unreadable input), like every other command's."""
+Exit codes: 0 the dataset did not drift (or there was too little data to tell), 1 it drifted
+(with --endpoint: or model quality degraded), 2 usage error (unknown dataset, unreadable
+input), like every other command's."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -46,12 +48,25 @@ def check(
     ] = None,
     current: Annotated[Path | None, typer.Option(help="Current data: a CSV, CSV.gz or Parquet file.")] = None,
     data_version: Annotated[str | None, typer.Option(help="Current data: a registered version (vM).")] = None,
+    endpoint: Annotated[
+        bool,
+        typer.Option(
+            "--endpoint",
+            help="Current data: the dataset endpoint's captured requests since the last scheduled check "
+            "(baseline default: the serving model's data version, else the latest). Reads only: no watermark moves.",
+        ),
+    ] = False,
     html: Annotated[Path | None, typer.Option(help="Also write the report as one self-contained HTML file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Check current data for drift against the baseline. Exit 0 no drift, 1 drifted, 2 usage error."""
-    if (current is None) == (data_version is None):
-        raise _usage("--current/--data-version", "give exactly one of --current FILE and --data-version vM")
+    if sum(x is not None for x in (current, data_version)) + endpoint != 1:
+        raise _usage(
+            "--current/--data-version/--endpoint", "give exactly one of --current FILE, --data-version vM, --endpoint"
+        )
+    if endpoint:
+        _endpoint_check(ctx, dataset, baseline, html, as_json)
+        return
     if current is not None and not current.is_file():
         raise _usage("--current", f"{current} is not a file")
     config = ctx.obj.load_config()
@@ -89,6 +104,42 @@ def check(
     else:
         _print(report, observed.failed_checks, html)
     if report.verdict == "drifted":
+        raise typer.Exit(1)
+
+
+def _endpoint_check(ctx: typer.Context, dataset: str, baseline: str | None, html: Path | None, as_json: bool) -> None:
+    from mlops.monitoring import wiring
+    from mlops.monitoring.check import evaluate
+    from mlops.monitoring.report_html import render_report
+
+    config = ctx.obj.load_config()
+    require_dataset(config, dataset)
+    aws = connect(ctx.obj)
+    sources = wiring.check_sources(
+        config,
+        aws.client,
+        registry_table=names.registry_table(config),
+        artifacts_bucket=names.artifacts_bucket(config, aws.account),
+    )
+    report, _ = evaluate(sources, dataset, now=datetime.now(UTC), baseline=baseline)
+    if html is not None:
+        html.write_text(render_report(report), encoding="utf-8")
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        capture = report.capture
+        console.print(
+            f"{escape(report.endpoint)}: {capture.files} capture file(s), {capture.records} record(s), "
+            f"{capture.rows} row(s), {capture.malformed} unreadable",
+            highlight=False,
+        )
+        for problem in capture.problems:
+            console.print(f"  [yellow]unreadable[/] {escape(problem)}", highlight=False)
+        _print(report.drift, 0, html)
+        if report.quality is not None:
+            q = report.quality
+            console.print(f"model quality: [bold]{escape(q.verdict)}[/] {escape(q.reason)}", highlight=False)
+    if report.alerts:
         raise typer.Exit(1)
 
 

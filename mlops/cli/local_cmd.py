@@ -89,6 +89,28 @@ def down(
     console.print(f"{mark} {escape(result.message)}", highlight=False)
 
 
+@app.command("tick")
+def tick(
+    name: Annotated[str | None, typer.Option("--name", help="Fire this schedule only.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Fire every EventBridge Scheduler schedule of the local cloud now; waits for their targets."""
+    from mlops.local.plugins.scheduler import request_tick
+
+    fired = request_tick(local.endpoint(), name=name)
+    if as_json:
+        typer.echo(_json({"fired": fired}))
+        return
+    if not fired:
+        console.print("[dim]○[/] no enabled schedule to fire", highlight=False)
+    for entry in fired:
+        mark = "[green]✔[/]" if entry["status"] == "delivered" else "[red]✘[/]"
+        console.print(
+            f"{mark} {escape(entry['schedule'])} -> {escape(entry['target'])}: {escape(entry['status'])}",
+            highlight=False,
+        )
+
+
 def _status_document(current: LocalCloudStatus) -> dict[str, Any]:
     document: dict[str, Any] = {"running": current.running, "stale": current.stale}
     if current.state is not None:

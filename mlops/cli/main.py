@@ -1,7 +1,9 @@
 """Entry point of the `mlops` command.
 
-Exit codes: 0 success, 1 a domain failure (e.g. data rejected), 2 usage or config error,
-3 local cloud error. Every `MlopsError` is mapped here and nowhere else.
+Exit codes: 0 success, 1 a domain failure (e.g. data rejected, a deployment rolled back),
+2 usage or config error, 3 local cloud error or a stack not deployed, 4 a refused request (an
+unknown or unapproved model version, no rollback target), 5 another deployment in progress.
+Every `MlopsError` is mapped here and nowhere else.
 """
 
 from __future__ import annotations
@@ -13,7 +15,21 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from mlops.cli import config_cmd, data_cmd, data_remote, drift_cmd, local_cmd, pipeline_cmd
+from mlops.cli import (
+    config_cmd,
+    data_cmd,
+    data_remote,
+    drift_cmd,
+    local_cmd,
+    model_cmd,
+    monitor_cmd,
+    pipeline_cmd,
+    report_cmd,
+    serve_batch_cmd,
+    serve_cmd,
+    serve_deploy_cmd,
+    serve_endpoint_cmd,
+)
 from mlops.cli.context import CliContext, local_requested
 from mlops.errors import ConfigError, MlopsError, UsageError
 
@@ -28,7 +44,15 @@ data_remote.register(data_cmd.app)
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(pipeline_cmd.app, name="pipeline")
 app.add_typer(local_cmd.app, name="local")
+monitor_cmd.register_drift(drift_cmd.app)
 app.add_typer(drift_cmd.app, name="drift")
+serve_deploy_cmd.register(serve_cmd.app)
+serve_batch_cmd.register(serve_cmd.app)
+serve_endpoint_cmd.register(serve_cmd.app)
+app.add_typer(serve_cmd.app, name="serve")
+app.add_typer(model_cmd.app, name="model")
+app.add_typer(monitor_cmd.app, name="monitor")
+app.command("report")(report_cmd.report)
 
 err_console = Console(stderr=True)
 

@@ -18,7 +18,7 @@ from rich.text import Text
 from mlops import names
 from mlops.cli.aws import Aws, connect
 from mlops.cli.context import CliContext, dataset_problems, require_dataset
-from mlops.config import DEFAULT_CONFIG_FILE, DEFAULT_ENVIRONMENT, MetricDirection, ProjectConfig
+from mlops.config import DEFAULT_CONFIG_FILE, DEFAULT_ENVIRONMENT, ProjectConfig
 from mlops.errors import ConfigProblem, UsageError
 from mlops.pipeline.executions import (
     Executions,
@@ -32,6 +32,7 @@ from mlops.pipeline.executions import (
     timeline,
 )
 from mlops.pipeline.job_logs import JobLogs
+from mlops.pipeline.leaderboard import leaderboard
 from mlops.pipeline.records import RunRecord, RunRecords
 from mlops.registry.data_versions import DataVersionNotFoundError, DataVersionRegistry
 
@@ -256,17 +257,6 @@ def status(
         return
     console.print(steps_table(steps, arn.rsplit(":", 1)[-1]))
     console.print(_summary(result, local=aws.local))
-
-
-def leaderboard(records: list[RunRecord], config: ProjectConfig) -> list[RunRecord]:
-    """Best first by the gate's metric (in its direction); runs without it (failed, unchanged)
-    last, newest first."""
-    metric, maximize = config.quality_gate.metric, config.quality_gate.direction is MetricDirection.MAXIMIZE
-    scored = [r for r in records if metric in r.metrics]
-    unscored = [r for r in records if metric not in r.metrics]
-    scored.sort(key=lambda r: (-r.metrics[metric] if maximize else r.metrics[metric], -r.started_at.timestamp()))
-    unscored.sort(key=lambda r: r.started_at, reverse=True)
-    return scored + unscored
 
 
 @app.command()

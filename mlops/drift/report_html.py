@@ -47,7 +47,9 @@ def _badge(status: str) -> str:
     return f'<span class="badge" style="background:{STATUS_COLORS[status]}">{escape(status)}</span>'
 
 
-def render(report: DriftReport) -> str:
+def render(report: DriftReport, *, sections: str = "") -> str:
+    """The report page; `sections`: already-escaped HTML shown above the feature table (the
+    scheduled check adds its window, capture and model-quality sections there)."""
     verdict_color = STATUS_COLORS["drifted" if report.verdict == "drifted" else report.verdict]
     counts = report.counts
     parts = [
@@ -63,6 +65,7 @@ def render(report: DriftReport) -> str:
         f"</span> {counts.drifted} of {counts.drifted + counts.ok} compared features drifted "
         f"({report.drifted_share:.0%}; the dataset drifts at {report.drifted_share_threshold:.0%}). "
         f"{counts.missing} missing, {counts.insufficient_data} with insufficient data, {counts.skipped} skipped.</p>",
+        sections,
         _summary_table(report),
     ]
     parts.append('<div class="cards">')

@@ -19,7 +19,7 @@ plugin honours or a count below 1), `GET` `{"pending": [...], "fired": [...]}`, 
 Server side (in the launcher's process): `register`, `take`, `snapshot`, `reset`.
 
 Only operations whose plugin consults `take()` honour faults (`HONOURED`): today SageMaker
-`CreateTrainingJob` and `CreateProcessingJob`.
+`CreateTrainingJob`, `CreateProcessingJob` and `CreateTransformJob`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ from typing import Any
 PATH = "/_mlops/faults"
 
 #: (service, operation) pairs whose plugin consults `take()`
-HONOURED = frozenset({("sagemaker", "CreateTrainingJob"), ("sagemaker", "CreateProcessingJob")})
+HONOURED = frozenset(
+    {("sagemaker", "CreateTrainingJob"), ("sagemaker", "CreateProcessingJob"), ("sagemaker", "CreateTransformJob")}
+)
 
 
 @dataclass

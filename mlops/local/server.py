@@ -51,11 +51,13 @@ def _wsgi_app() -> Any:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from mlops.local import faults
-    from mlops.local.plugins import endpoints
+    from mlops.local.plugins import endpoints, scheduler
 
-    # `/_mlops/faults`: injected API faults (mlops.local.faults); `/_mlops/endpoints`: the local
-    # endpoints' model servers; everything else is moto
-    return endpoints.middleware(faults.middleware(DomainDispatcherApplication(create_backend_app)))
+    # `/_mlops/faults`: injected API faults (mlops.local.faults); `/_mlops/scheduler/tick`: fire
+    # the schedules now (plugins/scheduler.py); `/_mlops/endpoints`: the local endpoints' model
+    # servers (plugins/endpoints.py); everything else is moto
+    app = faults.middleware(DomainDispatcherApplication(create_backend_app))
+    return endpoints.middleware(scheduler.middleware(app))
 
 
 def serve(host: str = DEFAULT_HOST, port: int = 4566, *, quiet: bool = False) -> None:

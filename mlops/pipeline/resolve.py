@@ -6,8 +6,11 @@ written once at acceptance and never overwritten): whatever happens under `incom
 data version trains on exactly the bytes that were validated. Manifests written before content
 addressing (format 1) use the copy once a re-upload of the same bytes has created it.
 
-The champion (the newest approved model package of the dataset's group) is looked up here, once
-per run, so the gate compares against the model that was champion when the run started.
+The champion is looked up here, once per run, so the gate compares against the model that was
+champion when the run started: the version the environment's endpoint serves (its serving
+pointer), or the newest approved package of the dataset's group while nothing serves yet. A
+lookup that fails (registry or model registry) fails the run (`Mlops.ChampionLookupFailed`):
+it is never read as "no champion", which would let a regression through unchallenged.
 
 The run key (`run_key_of`) says what a run would train; when a model package with the same key is
 already registered (and still exists), the run is `unchanged`: the state machine records it
@@ -23,6 +26,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlops import hyperparameters as script_hyperparameters
@@ -50,7 +54,8 @@ from mlops.layout import (
 from mlops.pipeline.job_contract import dataset_hyperparameters
 from mlops.pipeline.records import RegisteredRun
 from mlops.registry.data_versions import DataVersionRecord, DataVersionRegistry
-from mlops.registry.model_packages import Champion, ModelPackages
+from mlops.registry.model_packages import Champion, ChampionLookupError, ModelPackages
+from mlops.serving.models import ServingPointer
 
 #: SageMaker job names: at most 63 characters of [a-zA-Z0-9-]; the state machine appends
 #: "-t<retry>" / "-e<retry>", so the base keeps room for that.
@@ -78,6 +83,12 @@ class RunKeys(Protocol):
     """Where registered run keys are looked up (RunRecords in the registry table)."""
 
     def registered(self, dataset: str, run_key: str) -> RegisteredRun | None: ...
+
+
+class ServingPointers(Protocol):
+    """Where the version an endpoint serves is looked up (DeploymentHistory in the registry table)."""
+
+    def current(self, dataset: str) -> ServingPointer | None: ...
 
 
 class TrainingRun(BaseModel):
@@ -150,7 +161,9 @@ class RunResolver:
         artifacts_bucket: str,
         packages: ModelPackages,
         run_keys: RunKeys,
+        serving: ServingPointers,
     ) -> None:
+        self._serving = serving
         self._config = config
         self._packages = packages
         self._run_keys = run_keys
@@ -179,7 +192,7 @@ class RunResolver:
         run_key = training_manifest_key(name)
         self._store.put_json(self._artifacts, run_key, sagemaker_manifest)
         evaluation_uri_prefix = s3_uri(self._artifacts, evaluation_prefix(name))
-        champion = self._packages.champion(names.model_package_group(self._config, request.dataset))
+        champion = self._champion(request.dataset)
         training = self._config.training
         key = run_key_of(
             record.version_id, code_version, f"{training.framework}:{training.framework_version}", hyperparameters
@@ -203,6 +216,16 @@ class RunResolver:
             unchanged=existing is not None,
             existing=existing,
         )
+
+    def _champion(self, dataset: str) -> Champion | None:
+        try:
+            serving = self._serving.current(dataset)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            raise ChampionLookupError(f"cannot read what the {dataset} endpoint serves: {code}") from exc
+        if serving is not None:
+            return self._packages.champion_of(serving.model_package_arn)
+        return self._packages.champion(names.model_package_group(self._config, dataset))
 
     def _existing(self, dataset: str, key: str) -> RegisteredRun | None:
         """The package registered for `key`, unless it was deleted since (then train again)."""

@@ -13,6 +13,7 @@ from mlops.pipeline.records import RunRecords
 from mlops.pipeline.resolve import RunResolver
 from mlops.registry.data_versions import DataVersionRegistry
 from mlops.registry.model_packages import ModelPackages
+from mlops.serving.history import DeploymentHistory
 
 
 class ResolveSettings(BaseModel):
@@ -30,6 +31,7 @@ def resolver() -> RunResolver:
         settings.artifacts_bucket,
         model_packages(),
         RunRecords(boto3.client("dynamodb"), settings.registry_table),
+        DeploymentHistory(boto3.client("dynamodb"), settings.registry_table),
     )
 
 

@@ -1,6 +1,8 @@
 """SageMaker model registry access: registering a model package and finding the champion.
 
-The champion of a model package group is its newest *approved* model package: in dev (auto
+The champion a challenger is gated against is the model package the environment's endpoint
+serves (the serving pointer, mlops/serving/models.py; chosen in mlops/pipeline/resolve.py) and,
+while nothing serves yet, the group's newest *approved* package (`champion`): in dev (auto
 approval) the last model that passed the gate, in prod the last one a person approved. Its
 metrics are read from the package's `CustomerMetadataProperties["metrics"]`, which the
 pipeline's registration step writes (see mlops/pipeline/registration.py).
@@ -57,8 +59,18 @@ class ModelPackages:
             raise
         return str(described.get("ModelApprovalStatus") or "") or None
 
-    def champion(self, group: str) -> Champion | None:
-        """The newest approved package of `group`, or None (no group yet, or none approved)."""
+    def describe(self, arn: str) -> dict[str, Any] | None:
+        """DescribeModelPackage, or None when there is no such package."""
+        try:
+            described: dict[str, Any] = self._sagemaker.describe_model_package(ModelPackageName=arn)
+        except ClientError as exc:
+            if exc.response["Error"].get("Code") in {"ValidationException", "ResourceNotFound"}:
+                return None
+            raise
+        return described
+
+    def newest_approved(self, group: str) -> str | None:
+        """The ARN of the newest approved package of `group` (None: none approved, or no group)."""
         try:
             page = self._sagemaker.list_model_packages(
                 ModelPackageGroupName=group,
@@ -76,8 +88,36 @@ class ModelPackages:
             return None
         # creation times can tie within a page; the version number cannot
         newest = max(summaries, key=lambda s: (int(s.get("ModelPackageVersion") or 0), s["CreationTime"]))
-        arn = str(newest["ModelPackageArn"])
-        described = self._sagemaker.describe_model_package(ModelPackageName=arn)
+        return str(newest["ModelPackageArn"])
+
+    def versions(self, group: str) -> list[int]:
+        """Every version number of `group`, any approval status."""
+        found: list[int] = []
+        kwargs: dict[str, Any] = {"ModelPackageGroupName": group, "MaxResults": 100}
+        while True:
+            page = self._sagemaker.list_model_packages(**kwargs)
+            found += [int(s["ModelPackageVersion"]) for s in page.get("ModelPackageSummaryList") or []]
+            if not page.get("NextToken"):
+                return sorted(found)
+            kwargs["NextToken"] = page["NextToken"]
+
+    def approve(self, arn: str, description: str) -> None:
+        self._sagemaker.update_model_package(
+            ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription=description[:1024]
+        )
+
+    def champion(self, group: str) -> Champion | None:
+        """The newest approved package of `group`, or None (no group yet, or none approved)."""
+        arn = self.newest_approved(group)
+        return self.champion_of(arn) if arn else None
+
+    def champion_of(self, arn: str) -> Champion:
+        """`arn` as the champion: its version and the metrics its registration recorded."""
+        try:
+            described = self._sagemaker.describe_model_package(ModelPackageName=arn)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            raise ChampionLookupError(f"cannot read the champion {arn}: {code}") from exc
         raw = (described.get("CustomerMetadataProperties") or {}).get("metrics")
         if raw is None:
             raise ChampionMetricsError(f"the champion {arn} has no 'metrics' in its customer metadata")
@@ -85,4 +125,5 @@ class ModelPackages:
             metrics = {str(k): float(v) for k, v in json.loads(raw).items()}
         except (ValueError, TypeError, AttributeError) as exc:
             raise ChampionMetricsError(f"the champion {arn} has unreadable metrics {raw[:200]!r}: {exc}") from exc
-        return Champion(model_package_arn=arn, version=int(newest.get("ModelPackageVersion") or 0), metrics=metrics)
+        version = int(described.get("ModelPackageVersion") or arn.rsplit("/", 1)[-1])
+        return Champion(model_package_arn=arn, version=version, metrics=metrics)

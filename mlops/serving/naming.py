@@ -56,3 +56,14 @@ def version_of(endpoint_config_name: str) -> int | None:
     """The model version an endpoint config was named with, None for a foreign config."""
     match = re.search(r"-v(\d+)-[0-9a-f]{8}$", endpoint_config_name)
     return int(match.group(1)) if match else None
+
+
+def version_pattern(prefix: str, dataset: str) -> str:
+    """An IAM name pattern matching every `model` and `endpoint_config` name of the dataset
+    (`<prefix>-<dataset>-v*`; for names long enough to be shortened, the part every version's
+    shortening keeps, then `*`)."""
+    base = _INVALID.sub("-", f"{prefix}-{dataset}")
+    room = NAME_LIMIT - len("v99999-00000000") - 1
+    if len(base) <= room:
+        return f"{base.strip('-')}-v*"
+    return f"{base[:room].strip('-')}*"

@@ -166,6 +166,8 @@ class FunctionFactory:
         config_sections: frozenset[str] = frozenset(),
         environment: Mapping[str, str] | None = None,
         layers: tuple[ManagedLayer, ...] = (ManagedLayer.POWERTOOLS,),
+        timeout: Duration | None = None,
+        memory_mb: int | None = None,
     ) -> PythonFunction:
         return PythonFunction(
             scope,
@@ -182,5 +184,7 @@ class FunctionFactory:
                 removal_policy=self.removal_policy,
                 environment=environment or {},
                 layers=layers,
+                timeout=timeout,
+                memory_mb=memory_mb,
             ),
         )

@@ -1,7 +1,10 @@
 """Step Functions task states that run SageMaker jobs synchronously (`.sync`).
 
 Explicit `CustomState` parameters: the L2 `SageMakerCreateTrainingJob` has no managed-spot or
-checkpoint fields and CDK has no task for processing jobs. The job name carries the state's
+checkpoint fields, CDK has no task for processing jobs, and the L2 `SageMakerCreateTransformJob`
+takes its split and compression as synth-time enums (one job per format needs them from the
+plan) and creates a role with AmazonSageMakerFullAccess unless given one (a transform job runs
+as its model's role; it has none of its own). The job name carries the state's
 retry count, so a retried state never collides with the job its failed attempt created.
 """
 
@@ -29,6 +32,8 @@ SYNC_RULES = (
     "StepFunctionsGetEventsForSageMakerTrainingJobsRule",
     "StepFunctionsGetEventsForSageMakerProcessingJobsRule",
 )
+#: the rule Step Functions manages to learn when a `.sync` transform job ends
+TRANSFORM_SYNC_RULE = "StepFunctionsGetEventsForSageMakerTransformJobsRule"
 CHECKPOINT_DIR = "/opt/ml/checkpoints"
 PROCESSING = "/opt/ml/processing"
 #: Nitro instances with local NVMe storage reject `VolumeKmsKeyId` (their instance storage is
@@ -162,6 +167,37 @@ def evaluation_job_parameters(
         },
         "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime_seconds},
         "NetworkConfig": {"EnableNetworkIsolation": job.network_isolation, **job.vpc()},
+        "Tags": job.tag_list(),
+    }
+
+
+def transform_job_parameters(job: JobSettings, *, instance_type: str, accept: str) -> dict[str, object]:
+    """CreateTransformJob over one part of a batch plan (mlops/serving/batch.py), run inside a
+    Map whose items carry `part` and the plan's `model_name`, `output_uri` and `environment`.
+    Outputs are assembled by line: one prediction line per data row, in input order."""
+    return {
+        "TransformJobName.$": "States.Format('{}-r{}', $.part.job_name, $$.State.RetryCount)",
+        "ModelName.$": "$.model_name",
+        "BatchStrategy.$": "$.part.batch_strategy",
+        "MaxPayloadInMB.$": "$.part.max_payload_mb",
+        "Environment.$": "$.environment",
+        "TransformInput": {
+            "DataSource": {"S3DataSource": {"S3DataType": "ManifestFile", "S3Uri.$": "$.part.manifest_uri"}},
+            "ContentType.$": "$.part.content_type",
+            "SplitType.$": "$.part.split_type",
+            "CompressionType.$": "$.part.compression_type",
+        },
+        "TransformOutput": {
+            "S3OutputPath.$": "$.output_uri",
+            "Accept": accept,
+            "AssembleWith": "Line",
+            "KmsKeyId": job.key_arn,
+        },
+        "TransformResources": {
+            "InstanceType": instance_type,
+            "InstanceCount": 1,
+            **_volume(instance_type, job.key_arn),
+        },
         "Tags": job.tag_list(),
     }
 

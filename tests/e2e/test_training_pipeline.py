@@ -132,7 +132,11 @@ def packages(cloud: LocalCloud) -> list[dict[str, Any]]:
 
 
 def champion(cloud: LocalCloud) -> str | None:
-    """The champion a run started now compares against: the newest approved package."""
+    """The champion a run started now compares against: the version the endpoint serves (dev
+    deploys every registered model), else the newest approved package."""
+    serving = json.loads(cloud.mlops("--local", "serve", "history", DATASET, "--json").stdout)["serving"]
+    if serving:
+        return str(serving["model_package_arn"])
     approved = [p for p in packages(cloud) if p["ModelApprovalStatus"] == "Approved"]
     return str(approved[-1]["ModelPackageArn"]) if approved else None
 

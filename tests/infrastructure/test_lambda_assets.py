@@ -14,7 +14,7 @@ from tests.infrastructure.conftest import Synthesized
 def function_assets(synth: Synthesized) -> dict[str, tuple[Path, str]]:
     """Function name -> its asset directory in the cloud assembly, and its handler."""
     assets: dict[str, tuple[Path, str]] = {}
-    for stack in (synth.stacks.data, synth.stacks.pipeline):
+    for stack in (synth.stacks.data, synth.stacks.pipeline, synth.stacks.serving):
         for resource in synth.template(stack).to_json()["Resources"].values():
             if resource["Type"] != "AWS::Lambda::Function":
                 continue
@@ -54,6 +54,8 @@ def test_reserved_concurrency_comes_from_config(dev: Synthesized, prod: Synthesi
         "pipeline_gate",
         "pipeline_register",
         "pipeline_record",
+        "batch_resolve",
+        "batch_record",
     ],
 )
 def test_asset_imports_its_handler_from_a_fresh_directory(dev: Synthesized, tmp_path: Path, package: str) -> None:

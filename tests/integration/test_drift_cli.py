@@ -102,7 +102,7 @@ def test_data_diff_gives_verdicts_and_leaves_the_unique_id_out(two_versions: Dat
 def test_usage_errors_name_the_option(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as both:
         invoke("drift", "check", "-d", DATASET, "--current", "x.csv", "--data-version", "v1")
-    assert both.value.problems[0].path == "--current/--data-version" and both.value.exit_code == 2
+    assert both.value.problems[0].path == "--current/--data-version/--endpoint" and both.value.exit_code == 2
     with pytest.raises(UsageError) as unknown:
         invoke("drift", "check", "-d", "nope", "--data-version", "v1")
     assert "known: breast-cancer" in unknown.value.problems[0].message

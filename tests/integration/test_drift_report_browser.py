@@ -4,10 +4,7 @@ hostile category names as text instead of running them."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,37 +13,13 @@ import pytest
 
 from mlops.drift.models import DriftReport
 from mlops.drift.report_html import CURRENT_COLOR, REFERENCE_COLOR, render
+from tests.integration.browser import headless
 from tests.integration.png import decode
 from tests.unit.drift.helpers import dataset, profile_of, run_check
 
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\">"
 NUMERIC_FEATURES = 25
 CATEGORICAL_FEATURES = 5
-
-
-def chromium() -> str:
-    for name in (os.environ.get("MLOPS_CHROMIUM", ""), "chromium", "chromium-browser"):
-        if name and (path := shutil.which(name)):
-            return path
-    pytest.fail(
-        "chromium is not installed: `./scripts/dev install` installs it on CI (CI=true); "
-        "elsewhere run `apt-get install chromium` or point MLOPS_CHROMIUM at a Chromium binary"
-    )
-
-
-def headless(*args: str) -> subprocess.CompletedProcess[bytes]:
-    command = [
-        chromium(),
-        "--headless",
-        "--no-sandbox",  # CI runs as root, where Chromium refuses its sandbox
-        "--disable-gpu",
-        "--hide-scrollbars",
-        "--no-first-run",
-        # offline: any host lookup fails, so a report that needed the network would show it
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, timeout=120, check=True)
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import re
+import sys
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -86,6 +87,7 @@ def expected(model_dir: Path, features: pd.DataFrame) -> list[float]:
     spec = importlib.util.spec_from_file_location("inference_under_test", hosting.TRAINING / "inference.py")
     assert spec is not None and spec.loader is not None
     inference: Any = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = inference  # its dataclasses resolve their module through sys.modules
     spec.loader.exec_module(inference)
     return [float(p) for p in inference.predict_fn(features.head(5), inference.model_fn(str(model_dir)))]
 

@@ -1,4 +1,5 @@
-"""Fails loudly when a moto upgrade moves the internals mlops.local.plugins (flows, sagemaker) plug into.
+"""Fails loudly when a moto upgrade moves the internals mlops.local.plugins (flows, sagemaker,
+model_package_events) plug into.
 
 If one of these fails after changing the moto pin, re-read the named moto module and adapt
 mlops/local/plugins/flows.py or sagemaker.py (and the DESIGN notes) before anything else.
@@ -256,7 +257,7 @@ def test_step_functions_aws_sdk_error_names_hook() -> None:
 
 
 # mlops/local/plugins/alarms.py --------------------------------------------------------------
-def test_cloudwatch_alarm_hooks() -> None:
+def test_cloudwatch_alarm_evaluation_hooks() -> None:
     from moto.cloudwatch.models import Alarm, CloudWatchBackend, MetricAggregatedDatum, MetricDatum
     from moto.cloudwatch.responses import CloudWatchResponse
 
@@ -305,3 +306,189 @@ def test_alarm_events_and_actions_hooks() -> None:
     assert "rule.send_to_targets(event_msg)" in inspect.getsource(EventsBackend.put_events)
     assert list(inspect.signature(SNSBackend.publish).parameters)[:4] == ["self", "message", "arn", "phone_number"]
     assert "subject" in inspect.signature(SNSBackend.publish).parameters
+
+
+# mlops/local/plugins/model_package_events.py -----------------------------------------------
+def test_model_package_backend_hooks() -> None:
+    from moto.events.utils import EventTemplateParser
+    from moto.sagemaker.models import ModelPackage, SageMakerModelBackend
+
+    create = inspect.signature(SageMakerModelBackend.create_model_package).parameters
+    assert {"model_package_group_name", "model_approval_status", "customer_metadata_properties"} <= set(create)
+    assert list(inspect.signature(SageMakerModelBackend.update_model_package).parameters) == [
+        "self",
+        "model_package_arn",
+        "model_approval_status",
+        "approval_description",
+        "customer_metadata_properties",
+        "customer_metadata_properties_to_remove",
+        "additional_inference_specifications_to_add",
+    ]
+    # the gap bridged: moto's update overwrites what it is not given
+    source = inspect.getsource(SageMakerModelBackend.update_model_package)
+    assert "model_package.customer_metadata_properties = customer_metadata_properties" in source
+    for attribute in ("model_approval_status", "approval_description", "customer_metadata_properties"):
+        assert f"self.{attribute}" in inspect.getsource(ModelPackage.__init__), attribute
+    assert {"input_template", "input_paths_map", "event"} <= set(
+        inspect.signature(EventTemplateParser.parse).parameters
+    )
+
+
+def test_registration_and_approval_emit_the_state_change_event_as_aws_shapes_it() -> None:
+    import json
+
+    import boto3
+    from moto import mock_aws
+
+    from mlops.local.plugins import model_package_events
+
+    model_package_events.install()
+    with mock_aws():
+        sqs, events, sagemaker = (boto3.client(s, region_name="us-east-1") for s in ("sqs", "events", "sagemaker"))
+        queue = sqs.create_queue(QueueName="seen")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(
+            Name="approved",
+            EventPattern=json.dumps(
+                {
+                    "source": ["aws.sagemaker"],
+                    "detail-type": ["SageMaker Model Package State Change"],
+                    "detail": {"ModelPackageGroupName": ["g"], "ModelApprovalStatus": ["Approved"]},
+                }
+            ),
+        )
+        events.put_targets(Rule="approved", Targets=[{"Id": "q", "Arn": queue_arn}])
+        sagemaker.create_model_package_group(ModelPackageGroupName="g")
+        spec = {
+            "Containers": [{"Image": "img", "ModelDataUrl": "s3://b/model.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        }
+        pending = sagemaker.create_model_package(
+            ModelPackageGroupName="g",
+            ModelApprovalStatus="PendingManualApproval",
+            InferenceSpecification=spec,
+            CustomerMetadataProperties={"data_version": "v1"},
+        )["ModelPackageArn"]
+        approved = sagemaker.create_model_package(
+            ModelPackageGroupName="g", ModelApprovalStatus="Approved", InferenceSpecification=spec
+        )["ModelPackageArn"]
+        sagemaker.update_model_package(
+            ModelPackageArn=pending, ModelApprovalStatus="Approved", ApprovalDescription="ok"
+        )
+        sagemaker.update_model_package(ModelPackageArn=pending, ApprovalDescription="still ok")  # no status change
+        received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+        seen = [json.loads(m["Body"]) for m in received]
+        assert [e["resources"] for e in seen] == [[approved], [pending]]
+        event = seen[1]
+        assert (event["source"], event["detail-type"], event["version"]) == (
+            "aws.sagemaker",
+            "SageMaker Model Package State Change",
+            "0",
+        )
+        detail = event["detail"]
+        assert detail["ModelPackageArn"] == pending and detail["ModelPackageGroupName"] == "g"
+        assert (detail["ModelPackageVersion"], detail["ModelApprovalStatus"]) == (1, "Approved")
+        assert detail["ModelPackageStatus"] == "Completed" and detail["InferenceSpecification"]["Containers"]
+        assert detail["CreationTime"].endswith("Z") and detail["ApprovalDescription"] == "ok"
+        # what an update does not name is kept, as on SageMaker
+        described = sagemaker.describe_model_package(ModelPackageName=pending)
+        assert described["ModelApprovalStatus"] == "Approved" and described["ApprovalDescription"] == "still ok"
+        assert described["CustomerMetadataProperties"] == {"data_version": "v1"}
+
+
+def test_sagemaker_transform_job_model_hook() -> None:
+    """mlops/local/plugins/sagemaker.py runs transform jobs from these attributes and sets the status ones."""
+    from moto.sagemaker.models import FakeTransformJob, SageMakerModelBackend
+
+    source = inspect.getsource(SageMakerModelBackend.create_transform_job)
+    assert "self.transform_jobs[" in source and "return" in source
+    init = inspect.getsource(FakeTransformJob.__init__)
+    for attribute in (
+        "transform_job_name",
+        "model_name",
+        "batch_strategy",
+        "max_payload_in_mb",
+        "environment",
+        "transform_input",
+        "transform_output",
+        "data_processing",
+        "transform_job_status",
+        "failure_reason",
+        "transform_start_time",
+        "transform_end_time",
+        "last_modified_time",
+    ):
+        assert f"self.{attribute}" in init, attribute
+    response_object = vars(FakeTransformJob)["response_object"]
+    assert isinstance(response_object, property) and response_object.fget is not None
+    assert "v is not None" in inspect.getsource(response_object.fget)
+    # MaxPayloadInMB keeps its capitalisation in Describe answers through this override
+    assert "MB" in inspect.getsource(FakeTransformJob.camelCase)
+
+
+# mlops/local/plugins/scheduler.py -----------------------------------------------------------
+def test_scheduler_backend_hooks() -> None:
+    from moto.scheduler import models
+
+    create = inspect.signature(models.EventBridgeSchedulerBackend.create_schedule).parameters
+    assert {
+        "description",
+        "end_date",
+        "flexible_time_window",
+        "group_name",
+        "kms_key_arn",
+        "name",
+        "schedule_expression",
+        "schedule_expression_timezone",
+        "start_date",
+        "state",
+        "target",
+        "action_after_completion",
+    } <= set(create)
+    assert list(inspect.signature(models.EventBridgeSchedulerBackend.delete_schedule).parameters) == [
+        "self",
+        "group_name",
+        "name",
+    ]
+    init = inspect.getsource(models.Schedule.__init__)
+    for attribute in ("self.schedule_expression", "self.state", "self.target", "self.creation_date", "self.arn"):
+        assert attribute in init, attribute
+    assert "self.schedules" in inspect.getsource(models.ScheduleGroup.__init__)
+    assert "self.schedule_groups" in inspect.getsource(models.EventBridgeSchedulerBackend.__init__)
+    assert "cloudformation" not in inspect.getsource(models).lower(), "moto may now create schedules from templates"
+
+
+def test_cloudwatch_alarm_hooks() -> None:
+    from moto.cloudformation.parsing import get_model_map
+    from moto.cloudwatch import models
+
+    parameters = inspect.signature(models.CloudWatchBackend.put_metric_alarm).parameters
+    assert {
+        "name",
+        "namespace",
+        "metric_name",
+        "dimensions",
+        "alarm_actions",
+        "ok_actions",
+        "treat_missing_data",
+    } <= set(parameters)
+    assert list(inspect.signature(models.CloudWatchBackend.delete_alarms).parameters) == ["self", "alarm_names"]
+    get_model_map.cache_clear()
+    assert "AWS::CloudWatch::Alarm" not in {
+        k for k, v in get_model_map().items() if v.__module__.startswith("moto.")
+    }, "moto may now create alarms from templates itself"
+
+
+def test_lambda_backend_invoke_hook() -> None:
+    from moto.awslambda.models import LambdaBackend, LambdaFunction
+
+    assert list(inspect.signature(LambdaBackend.invoke).parameters) == [
+        "self",
+        "function_name",
+        "qualifier",
+        "body",
+        "headers",
+        "response_headers",
+    ]
+    assert '"x-amz-function-error"' in inspect.getsource(LambdaFunction.invoke)

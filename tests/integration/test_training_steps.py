@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -19,6 +20,8 @@ from mlops.pipeline.registration import ModelPackages, RegisterRequest, Training
 from mlops.pipeline.resolve import DataVersionChangedError, RunResolver, TrainingRequest
 from mlops.registry.data_versions import DataVersionNotFoundError
 from mlops.registry.model_packages import ChampionMetricsError
+from mlops.serving.history import DeploymentHistory
+from mlops.serving.models import ServingPointer
 from tests.datasets import csv_bytes, frame
 from tests.integration.conftest import ACCOUNT, DataLake
 
@@ -47,6 +50,7 @@ def resolver(lake: DataLake, artifacts: str) -> RunResolver:
         artifacts,
         ModelPackages(boto3.client("sagemaker")),
         RunRecords(lake.ddb, lake.table),
+        DeploymentHistory(lake.ddb, lake.table),
     )
 
 
@@ -232,6 +236,31 @@ def test_the_champion_is_the_newest_approved_package(lake: DataLake, artifacts: 
     run = resolver(lake, artifacts).resolve(request, "with-champion", CODE, code_version="c1")
     assert run.champion is not None and run.champion.model_package_arn == newest_approved
     assert run.champion_metrics == {"auc": 0.98, "accuracy": 0.9}
+
+
+def test_the_champion_is_the_version_serving_not_the_newest_approved(lake: DataLake, artifacts: str) -> None:
+    accepted_version(lake)
+    sagemaker = boto3.client("sagemaker")
+    group = names.model_package_group(lake.config, DATASET)
+    sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    serving = _package(sagemaker, group, 0.97, "Approved")
+    _package(sagemaker, group, 0.98, "Approved")  # approved later, but never deployed (or rolled back)
+    DeploymentHistory(lake.ddb, lake.table).set_current(
+        ServingPointer(
+            dataset=DATASET,
+            endpoint_name="e",
+            model_version=1,
+            model_package_arn=serving,
+            endpoint_config_name="c",
+            deployment_id="d-1",
+            since=datetime.now(UTC),
+        )
+    )
+    run = resolver(lake, artifacts).resolve(
+        TrainingRequest(dataset=DATASET), "serving-champion", CODE, code_version="c1"
+    )
+    assert run.champion is not None and run.champion.model_package_arn == serving
+    assert run.champion.version == 1 and run.champion_metrics == {"auc": 0.97, "accuracy": 0.9}
 
 
 def test_a_champion_without_recorded_metrics_is_a_clear_error(lake: DataLake, artifacts: str) -> None:

@@ -65,3 +65,42 @@ def test_local_down_speaks_json_when_nothing_runs(tmp_path: Path, monkeypatch: p
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
     assert document["stopped"] is False and document["pid"] is None and "no local cloud" in document["message"]
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("project: demo\n", "environments"),  # no environments: never "all valid"
+        ("project: [\n", "line 2, column 1"),  # not YAML
+        (None, "<file>"),  # no file
+    ],
+)
+def test_validate_all_reports_a_file_it_cannot_validate(tmp_path: Path, text: str | None, path: str) -> None:
+    config_file = tmp_path / "mlops.yaml"
+    if text is not None:
+        config_file.write_text(text)
+    result = runner.invoke(app, ["-f", str(config_file), "config", "validate", "--all", "--json"])
+    assert result.exit_code == 2, result.output
+    document = json.loads(result.output)
+    assert document["valid"] is False
+    [problems] = document["environments"].values()
+    assert [p["path"] for p in problems] == [path]
+
+
+def test_validate_all_lists_every_environments_problems(tmp_path: Path) -> None:
+    document = yaml.safe_load(EXAMPLE.read_text())
+    document["ci"] = {"repository": "acme/ml"}
+    document["environments"]["dev"]["ci"] = {"deploy_branch": "main", "deploy_environment": "prod"}
+    document["environments"]["prod"]["ci"] = {"max_session_hours": 0}
+    document["environments"]["prod"]["deployment"]["instance_count"] = 0
+    path = tmp_path / "mlops.yaml"
+    path.write_text(yaml.safe_dump(document))
+    result = runner.invoke(app, ["-f", str(path), "config", "validate", "--all", "--json"])
+    assert result.exit_code == 2, result.output
+    found = {
+        name: {p["path"] for p in problems} for name, problems in json.loads(result.output)["environments"].items()
+    }
+    assert found == {
+        "dev": {"ci"},
+        "prod": {"ci", "ci.max_session_hours", "deployment.instance_count"},
+    }

@@ -9,6 +9,10 @@
   (`createTrainingJob`/`createProcessingJob`, `.sync` too), with injectable API faults;
 - `s3`: conditional copies (`If-None-Match: *`) refused when the destination exists;
 - `clock`: the interpreter's Retry waits compressed by `MLOPS_LOCAL_WAIT_SCALE`;
+- `model_package_events`: "SageMaker Model Package State Change" events on registration and
+  approval, and UpdateModelPackage keeping what it is not given;
+- `scheduler`: Scheduler schedules and CloudWatch alarms from CloudFormation, schedules fired
+  when due (time compressed like waits) and on `tick`;
 - `endpoints`: SageMaker endpoints host real model servers; UpdateEndpoint with blue/green
   traffic shifting and alarm rollback; InvokeEndpoint, its metrics and data capture;
 - `alarms`: CloudWatch metric alarms evaluated from their metrics, state change events, SNS actions.
@@ -26,10 +30,12 @@ from mlops.local.plugins import (
     cloudformation,
     endpoints,
     flows,
+    model_package_events,
     resource_types,
     resources,
     s3,
     sagemaker,
+    scheduler,
 )
 from mlops.local.plugins._contract import MotoContractError, run_once
 
@@ -46,6 +52,8 @@ def install(endpoint_url: str) -> None:
     flows.install(endpoint_url)
     sagemaker.install(endpoint_url)
     clock.install()
+    model_package_events.install()
+    scheduler.install()
     endpoints.install(endpoint_url)
     alarms.install()
 

@@ -8,7 +8,8 @@ tests/integration/test_moto_contract.py fails loudly if a moto upgrade moves wha
 1. With `execute_state_machine` on, moto's Step Functions API reads the ASL-interpreter
    backend while CloudFormation creates state machines in the plain one: make them one.
 2. EventBridge rule targets: moto delivers to SQS/logs/buses only; add Step Functions state
-   machines (StartExecution with the event as input, as EventBridge does) and Lambda functions.
+   machines (StartExecution with the event as input, as EventBridge does) and Lambda functions,
+   with the target's `Input` or `InputTransformer` applied as EventBridge applies them.
 3. Lambda invoke without Docker: run the deployed handler for real (mlops.local.lambda_runtime).
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -88,7 +90,7 @@ def _deliver(target: dict[str, Any], event: dict[str, Any]) -> None:
     from moto.utilities.arns import parse_arn
 
     arn = parse_arn(target["Arn"])
-    payload = json.loads(target["Input"]) if "Input" in target else event
+    payload = _target_input(target, event)
     try:
         if arn.service == "states":
             parser_backend(arn.account, arn.region).start_execution(
@@ -105,6 +107,48 @@ def _deliver(target: dict[str, Any], event: dict[str, Any]) -> None:
             ).start()
     except Exception:  # EventBridge delivery is asynchronous: a failed target never fails the put
         logger.exception("delivering %s to %s failed", event.get("detail-type"), target["Arn"])
+
+
+def _target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
+    """What the target receives: its constant `Input`, its `InputTransformer` applied to the
+    event, or the event."""
+    if "Input" in target:
+        return json.loads(target["Input"])
+    transformer = target.get("InputTransformer")
+    if transformer:
+        return json.loads(transform_input(transformer, event))
+    return event
+
+
+def transform_input(transformer: dict[str, Any], event: dict[str, Any]) -> str:
+    """An InputTransformer applied as EventBridge applies it: each `<name>` of the template
+    becomes the value at its path, as JSON outside string quotes (a string gets its quotes,
+    `"arn":<arn>` is valid JSON) and as bare text inside them (`"x-<arn>"`); a path that
+    matches nothing is null. moto's own parser inserts strings without quotes, which breaks
+    the JSON of every template CDK renders with `EventField`."""
+    from jsonpath_ng.ext import parse  # type: ignore[attr-defined]
+
+    values: dict[str, Any] = {}
+    for name, path in (transformer.get("InputPathsMap") or {}).items():
+        matches = parse(path).find(event)
+        values[name] = matches[0].value if matches else None
+    out: list[str] = []
+    in_string = False
+    for token in _TEMPLATE_TOKENS.finditer(str(transformer.get("InputTemplate") or "")):
+        text = token.group(0)
+        name = token.group("name")
+        if name is not None and name in values:
+            as_json = json.dumps(values[name])
+            out.append(as_json[1:-1] if in_string and isinstance(values[name], str) else as_json)
+            continue
+        if text == '"':
+            in_string = not in_string
+        out.append(text)
+    return "".join(out)
+
+
+#: a placeholder, an escaped character, a quote, or any other character
+_TEMPLATE_TOKENS = re.compile(r'<(?P<name>[A-Za-z0-9_.\-]+)>|\\.|"|.', re.S)
 
 
 # 4 ----------------------------------------------------------------------------------------

@@ -1,19 +1,20 @@
-"""SageMaker training and processing jobs in the local cloud (moto 5.2.5), in the server process.
+"""SageMaker training, processing and batch transform jobs in the local cloud (moto 5.2.5), in the server process.
 
 Gaps bridged (tests/integration/test_moto_contract.py guards every internal used):
 
-1. moto's `CreateTrainingJob`/`CreateProcessingJob` store the request and report `Completed` at
-   once, running nothing. Here the backend's `create_training_job`/`create_processing_job` mark
-   the job `InProgress` and run it for real on a background thread
-   (`mlops.local.sagemaker_jobs`), for every client, as SageMaker does. When it ends, the job
+1. moto's `CreateTrainingJob`/`CreateProcessingJob`/`CreateTransformJob` store the request and
+   report `Completed` at once, running nothing. Here the backend's `create_*_job` mark the job
+   `InProgress` and run it for real on a background thread (`mlops.local.sagemaker_jobs`,
+   `mlops.local.transform_jobs`), for every client, as SageMaker does. When it ends, the job
    (moto's `FakeTrainingJob`/`FakeProcessingJob`, whose describe output is built from its
    attributes) gets `Completed`/`Failed`/`Stopped`, `SecondaryStatus`, `FailureReason`,
    start/end times, `TrainingTimeInSeconds` and `BillableTimeInSeconds` (equal: managed spot
-   savings are not simulated), and `ModelArtifacts` where the model really is.
+   savings are not simulated), and `ModelArtifacts` where the model really is; a transform job
+   (`FakeTransformJob`) gets its status, `FailureReason` and `TransformStartTime`/`EndTime`.
 2. moto's Step Functions interpreter refuses `arn:aws:states:::sagemaker:*` (its factory lists
    `sagemaker` as unsupported). `state_task_service_for` is patched (in the factory module and
    where `state_task_factory` imported it) to return `StateTaskServiceSageMaker` for
-   `createTrainingJob` and `createProcessingJob`, request-response and `.sync`. As on AWS, `.sync`
+   `createTrainingJob`, `createProcessingJob` and `createTransformJob`, request-response and `.sync`. As on AWS, `.sync`
    polls the Describe API and outputs its answer (timestamps as epoch milliseconds); a job that
    ends `Failed` or `Stopped` fails the task with `States.TaskFailed` and the Describe output
    (including `FailureReason`) as JSON cause. `createModel`, `createEndpointConfig`,
@@ -27,10 +28,11 @@ Gaps bridged (tests/integration/test_moto_contract.py guards every internal used
    `interrupt_all()` on a `None` callback endpoint), so the class runs its own polling loop
    (`_eval_integration_pattern`).
    The job's stdout and stderr, each line stamped when it was written, go to CloudWatch Logs
-   (moto's logs API) as on SageMaker: `/aws/sagemaker/TrainingJobs` or
+   (moto's logs API) as on SageMaker: `/aws/sagemaker/TrainingJobs`,
+   `/aws/sagemaker/TransformJobs` or
    `/aws/sagemaker/ProcessingJobs`, stream `<job name>/algo-1-<start epoch>`, written when the
    job ends and before its status turns terminal (mlops/local/job_logs.py).
-3. Injected faults (`mlops.local.faults`): `CreateTrainingJob`/`CreateProcessingJob` first
+3. Injected faults (`mlops.local.faults`): `CreateTrainingJob`/`CreateProcessingJob`/`CreateTransformJob` first
    consult the fault registry and, when a fault is pending, raise moto's `JsonRESTError` with
    its code, message and HTTP status, before anything is created: every client (boto3 then
    raises e.g. `SageMaker.Client.exceptions.ResourceLimitExceeded`) and the Step Functions
@@ -48,7 +50,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from mlops.local import faults, job_logs, sagemaker_jobs
+from mlops.local import faults, job_logs, sagemaker_jobs, transform_jobs
 from mlops.local.plugins._contract import require, run_once
 from mlops.pipeline.job_logs import LOG_GROUPS, stream_name
 
@@ -92,6 +94,11 @@ def step_functions_error(code: str) -> str:
 
 
 _TERMINAL = {"Completed", "Failed", "Stopped"}
+_LOG_GROUPS: dict[str, str] = {
+    "training": LOG_GROUPS["training"],
+    "processing": LOG_GROUPS["processing"],
+    "transform": "/aws/sagemaker/TransformJobs",
+}
 _POLL_SECONDS = 0.5
 
 
@@ -130,23 +137,31 @@ def _apply(job: Any, result: sagemaker_jobs.JobResult, kind: str) -> None:
             *job.secondary_status_transitions,
             {"Status": result.secondary_status, "StartTime": result.ended, "EndTime": result.ended},
         ]
-    else:
+    elif kind == "processing":
         job.processing_start_time = result.started
         job.processing_end_time = result.ended
+    else:
+        job.transform_start_time = result.started
+        job.transform_end_time = result.ended
     if result.failure_reason:
         job.failure_reason = result.failure_reason
-    if result.status != "Completed":
+    if result.status != "Completed" and kind != "transform":
         job.exit_message = sagemaker_jobs._tail(result.logs) or None
     job.last_modified_time = result.ended
     setattr(job, f"{kind}_job_status", result.status)
 
 
 def _run_in_background(job: Any, kind: str, request: dict[str, Any], endpoint_url: str, region: str) -> None:
-    runner = sagemaker_jobs.run_training_job if kind == "training" else sagemaker_jobs.run_processing_job
+    def runner(s3: Any) -> sagemaker_jobs.JobResult:
+        if kind == "transform":
+            sagemaker = _s3_client(endpoint_url, region, "sagemaker")
+            return transform_jobs.run_transform_job(request, s3, sagemaker, endpoint_url=endpoint_url, region=region)
+        run = sagemaker_jobs.run_training_job if kind == "training" else sagemaker_jobs.run_processing_job
+        return run(request, s3, endpoint_url=endpoint_url, region=region)
 
     def work() -> None:
         try:
-            result = runner(request, _s3_client(endpoint_url, region), endpoint_url=endpoint_url, region=region)
+            result = runner(_s3_client(endpoint_url, region))
         except Exception as exc:  # the job fails; the server goes on
             logger.exception("%s job %s crashed", kind, request.get(f"{kind.title()}JobName"))
             now = sagemaker_jobs._now()
@@ -161,7 +176,7 @@ def _run_in_background(job: Any, kind: str, request: dict[str, Any], endpoint_ur
 
 def _publish_logs(kind: str, name: str, result: sagemaker_jobs.JobResult, endpoint_url: str, region: str) -> None:
     """The job's output into its SageMaker log group and stream, before its status turns terminal."""
-    group = LOG_GROUPS["training" if kind == "training" else "processing"]
+    group = _LOG_GROUPS[kind]
     stream = stream_name(name, result.started)
     try:
         written = job_logs.publish(_s3_client(endpoint_url, region, "logs"), group, stream, result.log_lines)
@@ -175,6 +190,7 @@ def _run_jobs_for_real(endpoint_url: str) -> None:
     backend_class = require("moto.sagemaker.models", "SageMakerModelBackend")
     create_training = require("moto.sagemaker.models", "SageMakerModelBackend.create_training_job")
     create_processing = require("moto.sagemaker.models", "SageMakerModelBackend.create_processing_job")
+    create_transform = require("moto.sagemaker.models", "SageMakerModelBackend.create_transform_job")
 
     json_error = require("moto.core.exceptions", "JsonRESTError")
 
@@ -224,8 +240,29 @@ def _run_jobs_for_real(endpoint_url: str) -> None:
         _run_in_background(job, "processing", request, endpoint_url, self.region_name)
         return job
 
+    @functools.wraps(create_transform)
+    def create_transform_job(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise_injected("CreateTransformJob")
+        job = create_transform(self, *args, **kwargs)
+        request = {
+            "TransformJobName": job.transform_job_name,
+            "ModelName": job.model_name,
+            "BatchStrategy": job.batch_strategy,
+            "MaxPayloadInMB": job.max_payload_in_mb,
+            "Environment": job.environment,
+            "TransformInput": job.transform_input,
+            "TransformOutput": job.transform_output,
+            "DataProcessing": job.data_processing,
+        }
+        job.transform_job_status = "InProgress"
+        job.failure_reason = None  # moto's "" would show as an empty FailureReason
+        job.transform_start_time = job.transform_end_time = None
+        _run_in_background(job, "transform", request, endpoint_url, self.region_name)
+        return job
+
     backend_class.create_training_job = create_training_job
     backend_class.create_processing_job = create_processing_job
+    backend_class.create_transform_job = create_transform_job
 
 
 # 2 ----------------------------------------------------------------------------------------
@@ -284,12 +321,13 @@ def _service_class() -> type:
     actions: dict[str, tuple[str, str, str]] = {
         "createtrainingjob": ("TrainingJobName", "describe_training_job", "TrainingJobStatus"),
         "createprocessingjob": ("ProcessingJobName", "describe_processing_job", "ProcessingJobStatus"),
+        "createtransformjob": ("TransformJobName", "describe_transform_job", "TransformJobStatus"),
     }
     # the hosting actions Step Functions integrates request-response only
     request_response = {"createmodel", "createendpointconfig", "createendpoint", "updateendpoint"}
 
     class StateTaskServiceSageMaker(callback_base):  # type: ignore[misc,valid-type]
-        """`arn:aws:states:::sagemaker:createTrainingJob[.sync]` and `createProcessingJob[.sync]`;
+        """`arn:aws:states:::sagemaker:create{Training,Processing,Transform}Job[.sync]`;
         `createModel`, `createEndpointConfig`, `createEndpoint`, `updateEndpoint` (request-response)."""
 
         def __init__(self) -> None:

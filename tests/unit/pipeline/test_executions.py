@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mlops import config as config_module
-from mlops.cli.pipeline_cmd import leaderboard
 from mlops.errors import UsageError
 from mlops.pipeline.executions import execution_name, parse_overrides, timeline
+from mlops.pipeline.leaderboard import leaderboard
 from mlops.pipeline.records import GateSummary, RunRecord
 from tests.unit.test_config import EXAMPLE
 

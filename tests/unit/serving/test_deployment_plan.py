@@ -5,7 +5,7 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from mlops.config import DeploymentConfig
+from mlops.config import DeploymentConfig, DeploymentStrategy
 from mlops.serving import naming
 from mlops.serving.deployment_plan import (
     MAX_EXECUTION_TIMEOUT,
@@ -15,6 +15,7 @@ from mlops.serving.deployment_plan import (
     deployment_config,
     traffic_shifts,
 )
+from stacks.constructs.deploy_workflow import strategy_configs
 
 SAGEMAKER = botocore.session.get_session().get_service_model("sagemaker")
 
@@ -95,3 +96,16 @@ def test_names_fit_sagemaker_and_carry_the_model_version() -> None:
     assert naming.version_of("someone-elses-config") is None
     for made in (name, naming.model(long_prefix, "x" * 40, 3), naming.endpoint(long_prefix, "x" * 40)):
         valid_for("DescribeEndpointConfig", {"EndpointConfigName": made})
+
+
+def test_the_workflow_precomputes_a_config_per_strategy_sagemaker_can_run() -> None:
+    configs = strategy_configs(DeploymentConfig(bake_time_seconds=300, linear_step_percent=10), [])
+    assert set(configs) == set(DeploymentStrategy)
+    routing = {s: c["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"] for s, c in configs.items()}
+    assert routing[DeploymentStrategy.CANARY]["CanarySize"] == {"Type": "CAPACITY_PERCENT", "Value": 10}
+    assert routing[DeploymentStrategy.LINEAR]["LinearStepSize"] == {"Type": "CAPACITY_PERCENT", "Value": 10}
+    assert routing[DeploymentStrategy.ALL_AT_ONCE]["Type"] == "ALL_AT_ONCE"
+    assert all(r["WaitIntervalInSeconds"] == 300 for r in routing.values())
+    # ten linear bakes of an hour exceed SageMaker's limit: that strategy is left out, the others stay
+    long = strategy_configs(DeploymentConfig(bake_time_seconds=3600, linear_step_percent=10), [])
+    assert set(long) == {DeploymentStrategy.CANARY, DeploymentStrategy.ALL_AT_ONCE}

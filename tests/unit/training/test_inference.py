@@ -93,3 +93,35 @@ def test_bad_input_is_rejected(inference: ModuleType, model: object) -> None:
         inference.predict_fn(inference.input_fn("1,2,3\n", "text/csv"), model)
     with pytest.raises(inference.InvalidInputError):
         inference.input_fn("not json", "application/json")
+
+
+def test_batch_rows_are_named_by_the_layout_the_job_names(
+    inference: ModuleType, model: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Split by line, only the first request carries the header; later ones hold whole input
+    rows (key, target and all), named by MLOPS_INPUT_COLUMNS."""
+    rows = _test_rows(6)
+    monkeypatch.setenv(inference.INPUT_COLUMNS_ENV, json.dumps(list(rows.columns)))
+    whole = inference.predict_fn(inference.input_fn(rows.to_csv(index=False), "text/csv"), model)
+    first = rows.head(2).to_csv(index=False)
+    rest = rows.iloc[2:].to_csv(index=False, header=False)
+
+    parts = [inference.predict_fn(inference.input_fn(body, "text/csv"), model) for body in (first, rest)]
+
+    assert np.allclose(np.concatenate(parts), whole)
+    header_only = inference.input_fn(",".join(rows.columns) + "\n", "text/csv")
+    assert len(inference.predict_fn(header_only, model)) == 0  # the header yields no prediction
+    with pytest.raises(inference.InvalidInputError, match="values per row"):
+        inference.input_fn(rows.drop(columns=["diagnosis"]).to_csv(index=False, header=False), "text/csv")
+
+
+def test_parquet_bodies(inference: ModuleType, model: object) -> None:
+    import io
+
+    rows = _test_rows(4)
+    body = io.BytesIO()
+    rows.to_parquet(body, index=False)
+    prediction = inference.predict_fn(inference.input_fn(body.getvalue(), "application/x-parquet"), model)
+    assert [round(p) for p in prediction] == rows["diagnosis"].tolist()
+    with pytest.raises(inference.InvalidInputError, match="Parquet"):
+        inference.input_fn(b"not parquet", "application/x-parquet")

@@ -1,0 +1,1 @@
+"""`mlops demo`: the whole lifecycle on the local cloud, every step real and checked."""
