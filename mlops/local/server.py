@@ -36,7 +36,8 @@ def install_plugins(endpoint_url: str) -> None:
     Called once by `serve()`. Installs `mlops.local.plugins` (CloudFormation gaps, event
     routing, Lambda handlers run for real, SageMaker training/processing jobs run for real,
     also as Step Functions `.sync` tasks) and switches Step Functions executions onto moto's
-    ASL interpreter.
+    ASL interpreter. SageMaker endpoints host real model servers and CloudWatch alarms are
+    evaluated (`plugins.endpoints`, `plugins.alarms`).
     """
     from moto.core.config import default_user_config
 
@@ -50,11 +51,13 @@ def _wsgi_app() -> Any:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from mlops.local import faults
-    from mlops.local.plugins import scheduler
+    from mlops.local.plugins import endpoints, scheduler
 
     # `/_mlops/faults`: injected API faults (mlops.local.faults); `/_mlops/scheduler/tick`: fire
-    # the schedules now (plugins/scheduler.py); everything else is moto
-    return scheduler.middleware(faults.middleware(DomainDispatcherApplication(create_backend_app)))
+    # the schedules now (plugins/scheduler.py); `/_mlops/endpoints`: the local endpoints' model
+    # servers (plugins/endpoints.py); everything else is moto
+    app = faults.middleware(DomainDispatcherApplication(create_backend_app))
+    return endpoints.middleware(scheduler.middleware(app))
 
 
 def serve(host: str = DEFAULT_HOST, port: int = 4566, *, quiet: bool = False) -> None:
@@ -86,6 +89,9 @@ def serve(host: str = DEFAULT_HOST, port: int = 4566, *, quiet: bool = False) ->
         server.serve_forever()
     finally:
         server.server_close()
+        from mlops.local import plugins
+
+        plugins.shutdown()  # model servers stop with the server (they also exit when it dies)
         log.info("stopped")
 
 

@@ -196,6 +196,118 @@ def test_wait_states_wait_through_wait_function_eval_body() -> None:
     assert hasattr(Environment, "is_running")
 
 
+# mlops/local/plugins/endpoints.py -----------------------------------------------------------
+def _absent_or_ours(owner: type, name: str) -> bool:
+    """moto lacks `owner.name`, or what is there is the plugin's (installed in this process)."""
+    found = vars(owner).get(name)
+    return found is None or str(getattr(found, "__module__", "")).startswith("mlops.")
+
+
+def test_sagemaker_endpoint_backend_hooks() -> None:
+    from moto.sagemaker.exceptions import ValidationError
+    from moto.sagemaker.models import FakeEndpoint, Model, SageMakerModelBackend
+    from moto.sagemaker.responses import SageMakerResponse
+
+    signatures = {
+        "create_endpoint": ["self", "endpoint_name", "endpoint_config_name", "tags"],
+        "describe_endpoint": ["self", "endpoint_name"],
+        "delete_endpoint": ["self", "endpoint_name"],
+        "describe_endpoint_config": ["self", "endpoint_config_name"],
+        "describe_model": ["self", "model_name"],
+    }
+    for name, parameters in signatures.items():
+        assert list(inspect.signature(getattr(SageMakerModelBackend, name)).parameters) == parameters, name
+    assert "self.endpoints[endpoint_name] = endpoint" in inspect.getsource(SageMakerModelBackend.create_endpoint)
+    assert "del self.endpoints[endpoint_name]" in inspect.getsource(SageMakerModelBackend.delete_endpoint)
+    assert "self._models[model_name]" in inspect.getsource(SageMakerModelBackend.create_model)
+    assert ".response_object" in inspect.getsource(SageMakerModelBackend.describe_endpoint_config)
+    assert "self.primary_container" in inspect.getsource(Model.__init__)
+    assert list(inspect.signature(FakeEndpoint.arn_formatter).parameters) == [
+        "endpoint_name",
+        "account_id",
+        "region_name",
+    ]
+    assert "EndpointStatus" in inspect.getsource(FakeEndpoint.summary)
+    assert "self.endpoint_status" in inspect.getsource(FakeEndpoint.__init__)
+    # moto may now implement UpdateEndpoint itself: then use it, or keep ours on purpose
+    assert _absent_or_ours(SageMakerResponse, "update_endpoint")
+    assert _absent_or_ours(SageMakerModelBackend, "update_endpoint")
+    assert list(inspect.signature(ValidationError).parameters) == ["message"]
+
+
+def test_sagemaker_runtime_invoke_hooks() -> None:
+    from moto.core.responses import BaseResponse
+    from moto.moto_server import werkzeug_app
+    from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+
+    assert list(inspect.signature(SageMakerRuntimeResponse.invoke_endpoint).parameters) == ["self"]
+    # a handler's (status, headers, body) tuple: moto takes the status from headers["status"]
+    assert 'new_headers.get("status", 200)' in inspect.getsource(BaseResponse._transform_response)
+    assert "self.raw_body = self.body" in inspect.getsource(BaseResponse.setup_class)
+    # requests signed for "sagemaker" that end in /invocations reach the runtime backend
+    assert 'endswith("invocations")' in inspect.getsource(werkzeug_app.DomainDispatcherApplication)
+
+
+def test_step_functions_aws_sdk_error_names_hook() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk
+
+    assert isinstance(state_task_service_aws_sdk._SERVICE_ERROR_NAMES, dict)
+    source = inspect.getsource(state_task_service_aws_sdk.StateTaskServiceAwsSdk._normalise_service_error_name)
+    assert "_SERVICE_ERROR_NAMES" in source
+
+
+# mlops/local/plugins/alarms.py --------------------------------------------------------------
+def test_cloudwatch_alarm_evaluation_hooks() -> None:
+    from moto.cloudwatch.models import Alarm, CloudWatchBackend, MetricAggregatedDatum, MetricDatum
+    from moto.cloudwatch.responses import CloudWatchResponse
+
+    assert list(inspect.signature(CloudWatchBackend.put_metric_data).parameters) == ["self", "namespace", "metric_data"]
+    assert "self.metric_data.append" in inspect.getsource(CloudWatchBackend.put_metric_data)
+    assert list(inspect.signature(Alarm.update_state).parameters) == ["self", "reason", "reason_data", "state_value"]
+    assert ".update_state(reason, reason_data, state_value)" in inspect.getsource(CloudWatchBackend.set_alarm_state)
+    alarm = inspect.getsource(Alarm.__init__)
+    for attribute in (
+        "namespace",
+        "metric_name",
+        "metric_data_queries",
+        "comparison_operator",
+        "evaluation_periods",
+        "datapoints_to_alarm",
+        "period",
+        "threshold",
+        "statistic",
+        "extended_statistic",
+        "dimensions",
+        "alarm_actions",
+        "ok_actions",
+        "insufficient_data_actions",
+        "unit",
+        "actions_enabled",
+        "treat_missing_data",
+        "state_value",
+        "state_reason",
+        "state_reason_data",
+        "state_updated_timestamp",
+        "alarm_arn",
+        "rule",
+    ):
+        assert f"self.{attribute} =" in alarm, attribute
+    for attribute in ("self.min", "self.max", "self.sample_count", "self.sum"):
+        assert attribute in inspect.getsource(MetricAggregatedDatum.__init__), attribute
+    assert "self.value" in inspect.getsource(MetricDatum.__init__)
+    assert _absent_or_ours(CloudWatchResponse, "describe_alarm_history"), "moto may now implement it itself"
+
+
+def test_alarm_events_and_actions_hooks() -> None:
+    from moto.events.models import EventsBackend
+    from moto.sns.models import SNSBackend
+
+    assert list(inspect.signature(EventsBackend.put_events).parameters) == ["self", "events"]
+    assert "rule.send_to_targets(event_msg)" in inspect.getsource(EventsBackend.put_events)
+    assert list(inspect.signature(SNSBackend.publish).parameters)[:4] == ["self", "message", "arn", "phone_number"]
+    assert "subject" in inspect.signature(SNSBackend.publish).parameters
+
+
 # mlops/local/plugins/model_package_events.py -----------------------------------------------
 def test_model_package_backend_hooks() -> None:
     from moto.events.utils import EventTemplateParser

@@ -12,7 +12,10 @@
 - `model_package_events`: "SageMaker Model Package State Change" events on registration and
   approval, and UpdateModelPackage keeping what it is not given;
 - `scheduler`: Scheduler schedules and CloudWatch alarms from CloudFormation, schedules fired
-  when due (time compressed like waits) and on `tick`.
+  when due (time compressed like waits) and on `tick`;
+- `endpoints`: SageMaker endpoints host real model servers; UpdateEndpoint with blue/green
+  traffic shifting and alarm rollback; InvokeEndpoint, its metrics and data capture;
+- `alarms`: CloudWatch metric alarms evaluated from their metrics, state change events, SNS actions.
 
 Each module documents every gap it bridges. `install()` is idempotent and fails loudly
 (`MotoContractError`) when a moto upgrade moved an internal we rely on, so an upgrade cannot
@@ -22,8 +25,10 @@ silently turn a workaround off.
 from __future__ import annotations
 
 from mlops.local.plugins import (
+    alarms,
     clock,
     cloudformation,
+    endpoints,
     flows,
     model_package_events,
     resource_types,
@@ -34,7 +39,7 @@ from mlops.local.plugins import (
 )
 from mlops.local.plugins._contract import MotoContractError, run_once
 
-__all__ = ["MotoContractError", "install"]
+__all__ = ["MotoContractError", "install", "shutdown"]
 
 
 @run_once
@@ -49,3 +54,10 @@ def install(endpoint_url: str) -> None:
     clock.install()
     model_package_events.install()
     scheduler.install()
+    endpoints.install(endpoint_url)
+    alarms.install()
+
+
+def shutdown() -> None:
+    """Stop what the plugins started (model servers, capture writers); the server is stopping."""
+    endpoints.shutdown()

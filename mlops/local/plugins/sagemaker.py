@@ -17,7 +17,9 @@ Gaps bridged (tests/integration/test_moto_contract.py guards every internal used
    `createTrainingJob`, `createProcessingJob` and `createTransformJob`, request-response and `.sync`. As on AWS, `.sync`
    polls the Describe API and outputs its answer (timestamps as epoch milliseconds); a job that
    ends `Failed` or `Stopped` fails the task with `States.TaskFailed` and the Describe output
-   (including `FailureReason`) as JSON cause; an API error fails it with the name Step
+   (including `FailureReason`) as JSON cause. `createModel`, `createEndpointConfig`,
+   `createEndpoint` and `updateEndpoint` are request-response tasks (as on AWS, where they have
+   no `.sync`), answered by `plugins.endpoints`. An API error fails any of them with the name Step
    Functions gives it: `SageMaker.<Code>Exception` for the errors the SageMaker API models
    (`ResourceLimitExceeded`, `ResourceInUse`, `ResourceNotFound`, ...: the SDK's exception
    classes), `SageMaker.AmazonSageMakerException` for the rest (validation, throttling), with
@@ -321,16 +323,20 @@ def _service_class() -> type:
         "createprocessingjob": ("ProcessingJobName", "describe_processing_job", "ProcessingJobStatus"),
         "createtransformjob": ("TransformJobName", "describe_transform_job", "TransformJobStatus"),
     }
+    # the hosting actions Step Functions integrates request-response only
+    request_response = {"createmodel", "createendpointconfig", "createendpoint", "updateendpoint"}
 
     class StateTaskServiceSageMaker(callback_base):  # type: ignore[misc,valid-type]
-        """`arn:aws:states:::sagemaker:create{Training,Processing,Transform}Job[.sync]`."""
+        """`arn:aws:states:::sagemaker:create{Training,Processing,Transform}Job[.sync]`;
+        `createModel`, `createEndpointConfig`, `createEndpoint`, `updateEndpoint` (request-response)."""
 
         def __init__(self) -> None:
             super().__init__(supported_integration_patterns={resource_condition.Sync})
 
         def _get_supported_parameters(self) -> set[str] | None:
             # an empty set: every parameter passes (SageMaker validates them)
-            return set() if self.resource.api_action.lower() in actions else None
+            action = self.resource.api_action.lower()
+            return set() if action in actions or action in request_response else None
 
         def _client(self, resource_runtime_part: Any, state_credentials: Any) -> Any:
             return boto_client_for(
