@@ -180,22 +180,42 @@ class Lifecycle:
             sent += len(chunk)
         return sent
 
-    def _captured(self) -> int:
-        """Requests captured so far (the endpoint's data capture, as SageMaker writes it: one
-        record a request, whatever rows it carried)."""
+    def _capture_records(self) -> list[dict[str, Any]]:
+        """The endpoint's data capture as SageMaker writes it: one record a request."""
         s3 = local.client("s3")
         bucket = names.artifacts_bucket(self.config, local.running_state().account)
         prefix = f"{layout.DATA_CAPTURE}{self.endpoint}/"
-        records = 0
+        records = []
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
                 body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
-                records += sum(1 for line in body.splitlines() if line.strip())
+                records += [json.loads(line) for line in body.splitlines() if line.strip()]
         return records
+
+    def _captured(self) -> int:
+        return len(self._capture_records())
+
+    def _push_labels(self) -> int:
+        """Ground truth for the captured requests not labelled yet: the demo's requests carry
+        the diagnosis column, which the model ignores; a real team's labels arrive later."""
+        done: set[str] = self.facts.setdefault("labelled", set())
+        lines = ["inference_id,label,row"]
+        for record in self._capture_records():
+            event = record["eventMetadata"].get("inferenceId") or record["eventMetadata"]["eventId"]
+            if event in done:
+                continue
+            done.add(event)
+            rows = pd.read_csv(io.StringIO(record["captureData"]["endpointInput"]["data"]))
+            lines += [f"{event},{int(label)},{i}" for i, label in enumerate(rows[TARGET_COLUMN])]
+        path = self.workdir / f"labels-{len(done)}.csv"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.mlops("monitor", "labels", "push", str(path), "-d", self.dataset)
+        return len(lines) - 1
 
     def _check(self) -> dict[str, Any]:
         sent = self.facts["requests"]
         until(lambda: self._captured() >= sent, timeout=60, what=f"the capture of all {sent} requests")
+        self._push_labels()
         before = self._last_check_id()
         fired = self.mlops("local", "tick")["fired"]
         if not fired or any(f["status"] != "delivered" for f in fired):
@@ -219,7 +239,8 @@ class Lifecycle:
         check = status["last_check"]
         if check["verdict"] == "drifted":
             raise DemoStepError(f"unshifted traffic was judged drifted: {check['drifted_features']}")
-        return f"{sent} rows captured; check {check['verdict']} ({check['drifted_share']:.0%} of features drifted)"
+        verdict = f"check {check['verdict']} ({check['drifted_share']:.0%} drifted){_quality(check)}"
+        return f"{sent} rows captured and labelled; {verdict}"
 
     def shift(self) -> str:
         frame = shifted(breast_cancer_frame())
@@ -242,7 +263,7 @@ class Lifecycle:
         retraining = until(started, timeout=60, what="the retraining guard starting a run")
         self.facts["retraining"] = retraining["execution_arn"]
         return (
-            f"{len(check['drifted_features'])} features drifted ({check['drifted_share']:.0%}); "
+            f"{len(check['drifted_features'])} features drifted ({check['drifted_share']:.0%}){_quality(check)}; "
             f"retraining started on {retraining['data_version']}"
         )
 
@@ -317,6 +338,12 @@ class Lifecycle:
         result = self.mlops("report", "--out", str(out))
         self.facts["report"] = result["page"]
         return str(result["page"])
+
+
+def _quality(check: dict[str, Any]) -> str:
+    if check.get("quality_value") is None:
+        return ""
+    return f", {check['quality_metric']} {check['quality_value']:.3f} on labelled traffic"
 
 
 def shifted(frame: pd.DataFrame) -> pd.DataFrame:

@@ -86,8 +86,9 @@ def render(chart: Chart) -> str:
             f'<text x="{LEFT - 4}" y="{y(tick) + 3:.1f}" text-anchor="end">'
             f"{escape(label)}</text>"
         )
-    for at in (min(points, key=lambda p: p.at).at, max(points, key=lambda p: p.at).at):
-        out.append(f'<text x="{x(at):.1f}" y="{HEIGHT - 10}" text-anchor="middle">{at:%Y-%m-%d %H:%M}</text>')
+    first, last = min(p.at for p in points), max(p.at for p in points)
+    for at, anchor in ((first, "start"), (last, "end")) if last != first else ((first, "middle"),):
+        out.append(f'<text x="{x(at):.1f}" y="{HEIGHT - 10}" text-anchor="{anchor}">{at:%Y-%m-%d %H:%M}</text>')
     if chart.reference is not None:
         level, label = chart.reference
         out.append(
