@@ -205,8 +205,15 @@ class Lifecycle:
             if event in done:
                 continue
             done.add(event)
-            rows = pd.read_csv(io.StringIO(record["captureData"]["endpointInput"]["data"]))
-            lines += [f"{event},{int(label)},{i}" for i, label in enumerate(rows[TARGET_COLUMN])]
+            sent = record["captureData"]["endpointInput"]
+            if sent["encoding"] == "JSON":  # `serve invoke` sends named records
+                document = json.loads(sent["data"])
+                labels = [
+                    r[TARGET_COLUMN] for r in (document.get("instances") if isinstance(document, dict) else document)
+                ]
+            else:
+                labels = list(pd.read_csv(io.StringIO(sent["data"]))[TARGET_COLUMN])
+            lines += [f"{event},{int(label)},{i}" for i, label in enumerate(labels)]
         path = self.workdir / f"labels-{len(done)}.csv"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         self.mlops("monitor", "labels", "push", str(path), "-d", self.dataset)
