@@ -208,9 +208,8 @@ class Lifecycle:
             sent = record["captureData"]["endpointInput"]
             if sent["encoding"] == "JSON":  # `serve invoke` sends named records
                 document = json.loads(sent["data"])
-                labels = [
-                    r[TARGET_COLUMN] for r in (document.get("instances") if isinstance(document, dict) else document)
-                ]
+                records = document.get("instances", []) if isinstance(document, dict) else document
+                labels = [r[TARGET_COLUMN] for r in records]
             else:
                 labels = list(pd.read_csv(io.StringIO(sent["data"]))[TARGET_COLUMN])
             lines += [f"{event},{int(label)},{i}" for i, label in enumerate(labels)]
