@@ -108,7 +108,13 @@ def test_drift_and_degraded_quality_retrain_once_then_the_cooldown_holds(
     )
     assert pushed["verdict"] == "accepted"
     serve(local_cloud, pushed["version"], pushed["version_id"])
-    runs_before = cli_json(local_cloud, "pipeline", "runs", "-d", DATASET)
+    # the guard suppresses while a run is in progress: let other tests' runs end first
+    wait_until(
+        lambda: [r for r in cli_json(local_cloud, "pipeline", "runs", "-d", DATASET) if r.get("outcome") == "running"],
+        timeout=300,
+        what="no training run in progress",
+        until=lambda running: not running,
+    )
     labels = write_capture(local_cloud, seed=1, id_prefix="first")
     (tmp_path / "labels.json").write_text(json.dumps(labels))
     assert (
@@ -135,22 +141,19 @@ def test_drift_and_degraded_quality_retrain_once_then_the_cooldown_holds(
     decided = wait_until(lambda: triggers(local_cloud), timeout=120, what="the guard to decide both alerts",
                          until=lambda t: len(t) >= 2)  # fmt: skip
     started = [t for t in decided if t["decision"] == "started"]
-    if runs_before:  # a run of this dataset started earlier in the session: the cooldown holds already
-        assert not started and all("cooldown" in t["reason"] for t in decided)
-    else:
-        [run] = started
-        assert run["data_version"] and run["execution_arn"]
-        [other] = [t for t in decided if t["decision"] == "suppressed"]
-        assert "in progress" in other["reason"] or "another alert" in other["reason"]
-        sfn = local_cloud.client("stepfunctions")
-        execution = sfn.describe_execution(executionArn=run["execution_arn"])
-        assert json.loads(execution["input"]) == {"dataset": DATASET, "data_version": run["data_version"]}
-        wait_until(
-            lambda: sfn.describe_execution(executionArn=run["execution_arn"])["status"],
-            timeout=300,
-            what="the retraining run to end",
-            until=lambda status: status != "RUNNING",
-        )
+    [run] = started
+    assert run["data_version"] and run["execution_arn"]
+    [other] = [t for t in decided if t["decision"] == "suppressed"]
+    assert "in progress" in other["reason"] or "another alert" in other["reason"]
+    sfn = local_cloud.client("stepfunctions")
+    execution = sfn.describe_execution(executionArn=run["execution_arn"])
+    assert json.loads(execution["input"]) == {"dataset": DATASET, "data_version": run["data_version"]}
+    wait_until(
+        lambda: sfn.describe_execution(executionArn=run["execution_arn"])["status"],
+        timeout=300,
+        what="the retraining run to end",
+        until=lambda status: status != "RUNNING",
+    )
 
     # more drift within the cooldown: reported, suppressed, recorded with why
     write_capture(local_cloud, seed=2, id_prefix="second")
