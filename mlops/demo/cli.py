@@ -16,8 +16,11 @@ from mlops.errors import MlopsError
 
 def run(*arguments: str, config: str, environment: str) -> tuple[int, str]:
     """Run `mlops --local -f CONFIG -e ENV <arguments>`: its exit code and what it printed on
-    stdout. A domain error raises `DemoStepError` with the command and its message."""
-    from mlops.cli.main import app
+    stdout. A domain error raises `DemoStepError` with the command and its message.
+
+    Runs inside `mlops demo`: the root command is taken from click's context (importing the CLI
+    here would make the demo and the CLI import each other)."""
+    app = click.get_current_context().find_root().command
 
     out, err = io.StringIO(), io.StringIO()
     command = ["--local", "-f", config, "-e", environment, *arguments]
@@ -25,7 +28,7 @@ def run(*arguments: str, config: str, environment: str) -> tuple[int, str]:
     code = 0
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            app(command, standalone_mode=False)
+            app.main(command, standalone_mode=False)
     except MlopsError as exc:
         raise DemoStepError(f"{shown} failed: {exc}") from exc
     except click.exceptions.Exit as exc:

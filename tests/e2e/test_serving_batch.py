@@ -44,10 +44,22 @@ def data_version(local_cloud: LocalCloud, tmp_path_factory: pytest.TempPathFacto
 
 
 def approved(cloud: LocalCloud) -> list[dict[str, Any]]:
-    listed: list[dict[str, Any]] = cloud.client("sagemaker").list_model_packages(
+    """Approved packages the training pipeline registered (other tests register hand-made ones,
+    a deliberately broken one among them)."""
+    sagemaker = cloud.client("sagemaker")
+    listed: list[dict[str, Any]] = sagemaker.list_model_packages(
         ModelPackageGroupName=names.model_package_group(CONFIG, DATASET), ModelApprovalStatus="Approved"
     )["ModelPackageSummaryList"]
-    return sorted(listed, key=lambda p: p["ModelPackageVersion"])
+    trained = [
+        p
+        for p in listed
+        if "training_job"
+        in (
+            sagemaker.describe_model_package(ModelPackageName=p["ModelPackageArn"]).get("CustomerMetadataProperties")
+            or {}
+        )
+    ]
+    return sorted(trained, key=lambda p: p["ModelPackageVersion"])
 
 
 @pytest.fixture(scope="module")

@@ -21,9 +21,19 @@ def edited(config: ProjectConfig, **sections: object) -> ProjectConfig:
     return ProjectConfig.model_validate(document)
 
 
-def test_a_deployment_or_drift_edit_changes_no_function(dev: Synthesized, tmp_path: Path) -> None:
-    config = edited(dev.config, deployment={"canary_size_percent": 25}, drift={"cooldown_hours": 3})
-    assert code_hashes(synthesize("dev", tmp_path / "out", config)) == code_hashes(dev)
+def _changed(dev: Synthesized, tmp_path: Path, **sections: dict[str, object]) -> set[str]:
+    before = code_hashes(dev)
+    after = code_hashes(synthesize("dev", tmp_path / "out", edited(dev.config, **sections)))
+    return {name.removeprefix(f"{dev.config.prefix}-") for name in before if before[name] != after[name]}
+
+
+def test_a_deployment_edit_changes_only_the_function_that_plans_deployments(dev: Synthesized, tmp_path: Path) -> None:
+    assert _changed(dev, tmp_path, deployment={"canary_size_percent": 25}) == {"serving-resolve"}
+
+
+def test_a_drift_edit_changes_no_function_code(dev: Synthesized, tmp_path: Path) -> None:
+    # the check and the guard get their drift settings through their environment
+    assert _changed(dev, tmp_path, drift={"cooldown_hours": 3}) == set()
 
 
 def test_a_training_edit_changes_only_the_functions_that_read_training(dev: Synthesized, tmp_path: Path) -> None:

@@ -35,4 +35,4 @@ def test_a_lock_without_an_execution_is_never_taken_over() -> None:
 def test_the_refusal_names_the_running_deployment_and_how_to_follow_it() -> None:
     message = in_progress_message(LOCK)
     assert "deploy-1" in message and str(LOCK.execution_arn) in message
-    assert "2026-05-01 12:00:00" in message and "mlops serve history bc" in message
+    assert "2026-05-01 12:00:00" in message and "mlops serve history -d bc" in message
