@@ -46,7 +46,9 @@ def demo(
         # a cloud of its own, so a developer's running cloud is neither reused nor stopped
         os.environ[STATE_DIR_VARIABLE] = tempfile.mkdtemp(prefix="mlops-demo-")
     out.mkdir(parents=True, exist_ok=True)
-    lifecycle = Lifecycle(config=config, config_path=cli.config_path, workdir=out.resolve())
+    lifecycle = Lifecycle(
+        config=config, config_path=cli.config_path, workdir=out.resolve(), root=ctx.find_root().command
+    )
     try:
         summary = runner.run(lifecycle.steps(), live=sys.stderr.isatty())
     finally:

@@ -8,19 +8,18 @@ import io
 import json
 from typing import Any
 
-import click
+from typer._click import ClickException  # typer ships its own click
 
 from mlops.demo.runner import DemoStepError
 from mlops.errors import MlopsError
 
 
-def run(*arguments: str, config: str, environment: str) -> tuple[int, str]:
+def run(root: Any, *arguments: str, config: str, environment: str) -> tuple[int, str]:
     """Run `mlops --local -f CONFIG -e ENV <arguments>`: its exit code and what it printed on
     stdout. A domain error raises `DemoStepError` with the command and its message.
 
-    Runs inside `mlops demo`: the root command is taken from click's context (importing the CLI
-    here would make the demo and the CLI import each other)."""
-    app = click.get_current_context().find_root().command
+    `root` is the `mlops` command itself, handed over by `mlops demo` (importing the CLI here
+    would make the demo and the CLI import each other)."""
 
     out, err = io.StringIO(), io.StringIO()
     command = ["--local", "-f", config, "-e", environment, *arguments]
@@ -28,18 +27,18 @@ def run(*arguments: str, config: str, environment: str) -> tuple[int, str]:
     code = 0
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            app.main(command, standalone_mode=False)
+            # without standalone mode an exit code comes back as the return value
+            returned = root.main(command, standalone_mode=False)
+        code = returned if isinstance(returned, int) else 0
     except MlopsError as exc:
         raise DemoStepError(f"{shown} failed: {exc}") from exc
-    except click.exceptions.Exit as exc:
-        code = int(exc.exit_code or 0)
-    except click.ClickException as exc:
+    except ClickException as exc:
         raise DemoStepError(f"{shown}: {exc.format_message()} {err.getvalue()[-1000:]}") from exc
     return code, out.getvalue()
 
 
-def run_json(*arguments: str, config: str, environment: str, allow: frozenset[int] = frozenset({0})) -> Any:
-    code, text = run(*arguments, "--json", config=config, environment=environment)
+def run_json(root: Any, *arguments: str, config: str, environment: str, allow: frozenset[int] = frozenset({0})) -> Any:
+    code, text = run(root, *arguments, "--json", config=config, environment=environment)
     shown = f"`mlops {' '.join(arguments)} --json`"
     if code not in allow:
         raise DemoStepError(f"{shown} exited {code}: {text[-1500:]}")

@@ -61,6 +61,8 @@ class Lifecycle:
     config: ProjectConfig
     config_path: Path
     workdir: Path
+    #: the `mlops` command the demo drives
+    root: Any
     facts: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -72,7 +74,9 @@ class Lifecycle:
         return naming.endpoint(self.config.prefix, self.dataset)
 
     def mlops(self, *arguments: str, allow: frozenset[int] = frozenset({0})) -> Any:
-        return cli.run_json(*arguments, config=str(self.config_path), environment=self.config.environment, allow=allow)
+        return cli.run_json(
+            self.root, *arguments, config=str(self.config_path), environment=self.config.environment, allow=allow
+        )
 
     def steps(self) -> list[Step]:
         return [
