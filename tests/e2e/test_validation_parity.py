@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -114,12 +115,18 @@ def deployed_summaries(cloud: LocalCloud, path: Path) -> dict[str, dict[str, Any
 def test_every_bad_file_gets_the_same_report_from_the_cli_and_the_deployed_ingestion(
     local_cloud: LocalCloud, files: dict[str, tuple[Path, str]]
 ) -> None:
+    def both(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+        [deployed] = deployed_summaries(local_cloud, path).values()
+        return cli_summary(local_cloud, path), deployed
+
+    # each file is its own upload and its own execution: they run side by side, as users' do
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        reports = dict(zip(files, pool.map(both, [path for path, _ in files.values()]), strict=True))
     differences = {}
-    for name, (path, check) in files.items():
-        local = cli_summary(local_cloud, path)
+    for name, (local, deployed) in reports.items():
+        check = files[name][1]
         assert local["verdict"] == "rejected", name
         assert any(e["check"].removeprefix("structure.") == check for e in local["errors"]), (name, local["errors"])
-        [deployed] = deployed_summaries(local_cloud, path).values()
         if deployed != local:
             differences[name] = {"cli": local, "deployed": deployed}
     assert not differences, json.dumps(differences, indent=1)[:6000]
