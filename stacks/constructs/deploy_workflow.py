@@ -100,10 +100,24 @@ class DeployWorkflow(Construct):
         )
         self.state_machine = self._state_machine()
         grant_functions(
-            props, self._arns, resolve_fn=self.resolve_fn, outcome_fn=self.outcome_fn, record_fn=self.record_fn
+            self._arns,
+            resolve_fn=self.resolve_fn,
+            outcome_fn=self.outcome_fn,
+            record_fn=self.record_fn,
+            model_package_groups=props.model_package_groups,
+            alarm_arns=props.alarm_arns,
+            state_machine_name=props.state_machine_name,
+            registry=props.registry,
+            data_key=props.data_key,
         )
         grant_state_machine(
-            props, self._arns, self.state_machine.role, (self.resolve_fn, self.outcome_fn, self.record_fn)
+            self.state_machine.role,
+            self._arns,
+            functions=(self.resolve_fn, self.outcome_fn, self.record_fn),
+            model_role=props.model_role,
+            alarm_arns=props.alarm_arns,
+            artifacts_key=props.artifacts_key,
+            data_key=props.data_key,
         )
 
     # ----------------------------------------------------------------------------------------

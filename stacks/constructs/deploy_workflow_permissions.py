@@ -9,18 +9,16 @@ only `sagemaker:<action>` on their own `iam_resources`; everything else they nee
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from aws_cdk import Acknowledgment, ArnFormat, Stack, Validations
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 
 from mlops.serving import naming
 from stacks.constructs.grants import grant_key_use
 from stacks.constructs.python_function import PythonFunction
 from stacks.nag import acknowledge_wildcard_resource
-
-if TYPE_CHECKING:
-    from stacks.constructs.deploy_workflow import DeployWorkflowProps
 
 
 class DeployArns:
@@ -64,15 +62,19 @@ def _acknowledge_versions(role: iam.IRole, arns: DeployArns) -> None:
 
 
 def grant_functions(
-    props: DeployWorkflowProps,
     arns: DeployArns,
     *,
     resolve_fn: PythonFunction,
     outcome_fn: PythonFunction,
     record_fn: PythonFunction,
+    model_package_groups: Sequence[str],
+    alarm_arns: Sequence[str],
+    state_machine_name: str,
+    registry: dynamodb.ITableV2,
+    data_key: kms.IKey,
 ) -> None:
     """What the resolve, outcome and record functions call themselves."""
-    packages = arns.model_packages(props.model_package_groups)
+    packages = arns.model_packages(model_package_groups)
     resolve = resolve_fn.role
     resolve.add_to_policy(iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=packages))
     for arn in packages:
@@ -89,23 +91,30 @@ def grant_functions(
     for fn in (resolve_fn, outcome_fn):
         fn.role.add_to_policy(iam.PolicyStatement(actions=["sagemaker:DescribeEndpoint"], resources=arns.endpoints()))
     outcome_fn.role.add_to_policy(
-        iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=list(props.alarm_arns) or ["*"])
+        iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=list(alarm_arns) or ["*"])
     )
-    if not props.alarm_arns:
+    if not alarm_arns:
         Validations.of(outcome_fn.role).acknowledge(
             Acknowledgment(id="AwsSolutions-IAM5[Resource::*]", reason="no alarms configured: reads none")
         )
-    executions = arns.executions(props.state_machine_name)
+    executions = arns.executions(state_machine_name)
     resolve.add_to_policy(iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions]))
     acknowledge_wildcard_resource(resolve, executions, "asks whether a lock holder's deploy execution still runs")
     for fn in (resolve_fn, record_fn):
         actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]
-        fn.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=[props.registry.table_arn]))
-        grant_key_use(props.data_key, fn.role, encrypt=True)
+        fn.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=[registry.table_arn]))
+        grant_key_use(data_key, fn.role, encrypt=True)
 
 
 def grant_state_machine(
-    props: DeployWorkflowProps, arns: DeployArns, role: iam.IRole, functions: Sequence[PythonFunction]
+    role: iam.IRole,
+    arns: DeployArns,
+    *,
+    functions: Sequence[PythonFunction],
+    model_role: iam.IRole,
+    alarm_arns: Sequence[str],
+    artifacts_key: kms.IKey,
+    data_key: kms.IKey,
 ) -> None:
     """What the state machine's SageMaker tasks need beyond their own `iam_resources`."""
     # CallAwsService writes `sagemaker:<action>` on exactly its iam_resources; tagging on
@@ -120,24 +129,24 @@ def grant_state_machine(
     role.add_to_principal_policy(
         iam.PolicyStatement(
             actions=["iam:PassRole"],
-            resources=[props.model_role.role_arn],
+            resources=[model_role.role_arn],
             conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         )
     )
-    if props.alarm_arns:
+    if alarm_arns:
         # deployment guardrails: SageMaker validates the rollback alarms as the caller
         role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=list(props.alarm_arns))
+            iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=list(alarm_arns))
         )
     # the endpoint config's KMS keys (data capture, instance volumes): SageMaker takes grants
     role.add_to_principal_policy(
         iam.PolicyStatement(
             actions=["kms:CreateGrant", "kms:DescribeKey"],
-            resources=[props.artifacts_key.key_arn],
+            resources=[artifacts_key.key_arn],
             conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
         )
     )
-    grant_key_use(props.data_key, role, encrypt=True)  # the notifications topic's key
+    grant_key_use(data_key, role, encrypt=True)  # the notifications topic's key
     for fn in functions:
         acknowledge_wildcard_resource(
             role, f"{fn.function.function_arn}:*", "invokes any published version of its own function"

@@ -126,19 +126,26 @@ class TrainingPipeline(Construct):
         )
         stack = Stack.of(self)
         grant_functions(
-            props,
             stack,
             resolve_fn=self.resolve_fn,
             gate_fn=self.gate_fn,
             register_fn=self.register_fn,
             record_fn=self.record_fn,
+            data_lake=props.data_lake,
+            data_key=props.data_key,
+            artifacts=props.artifacts,
+            artifacts_key=props.artifacts_key,
+            registry=props.registry,
+            model_package_groups=props.model_package_groups,
         )
         self.state_machine = self._state_machine(props)
         grant_state_machine(
-            props,
             stack,
             self.state_machine.role,
-            (self.resolve_fn, self.gate_fn, self.register_fn, self.record_fn),
+            functions=(self.resolve_fn, self.gate_fn, self.register_fn, self.record_fn),
+            prefix=props.prefix,
+            training_role=props.training_role,
+            data_key=props.data_key,
         )
 
     def grant_read_code(self, role: iam.IRole) -> None:
