@@ -8,20 +8,31 @@ settings and the result is validated as a whole.
 Validation never stops at the first problem: structural errors from pydantic and the
 cross-field checks below are collected into one `ConfigError` listing every problem with
 its path.
+
+Two sections have modules of their own, re-exported here (import from mlops.config):
+`datasets:` (config_datasets.py) and `drift:` (config_drift.py).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlops import hyperparameters as script_hyperparameters
+from mlops.config_datasets import (
+    NUMERIC_DTYPES,
+    ColumnSpec,
+    DatasetConfig,
+    DatasetFormat,
+    Dtype,
+    RowCount,
+    dataset_problems,
+)
 from mlops.config_drift import (
     CATEGORICAL_DRIFT_METHODS,
     DRIFT_METHOD_THRESHOLDS,
@@ -38,79 +49,27 @@ __all__ = [
     "CATEGORICAL_DRIFT_METHODS",
     "DRIFT_METHOD_THRESHOLDS",
     "NUMERIC_DRIFT_METHODS",
+    "NUMERIC_DTYPES",
     "P_VALUE_DRIFT_METHODS",
+    "ColumnSpec",
+    "DatasetConfig",
+    "DatasetFormat",
     "DriftConfig",
     "DriftMethod",
+    "Dtype",
     "FeatureDriftConfig",
     "MinSamples",
+    "RowCount",
 ]
 
 DEFAULT_CONFIG_FILE = "mlops.yaml"
 DEFAULT_ENVIRONMENT = "dev"
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")]
-ColumnName = Annotated[str, Field(min_length=1, max_length=128)]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# --------------------------------------------------------------------------------------------
-# Datasets
-
-
-class Dtype(StrEnum):
-    INTEGER = "integer"
-    FLOAT = "float"
-    STRING = "string"
-    BOOLEAN = "boolean"
-    DATETIME = "datetime"
-    CATEGORY = "category"
-
-
-NUMERIC_DTYPES = frozenset({Dtype.INTEGER, Dtype.FLOAT})
-
-
-class ColumnSpec(_Model):
-    name: ColumnName
-    dtype: Dtype
-    nullable: bool = False
-    min: float | None = None
-    max: float | None = None
-    allowed_values: list[str | int | float | bool] | None = None
-    unique: bool = False
-    regex: str | None = None
-    description: str = ""
-
-    @field_validator("regex")
-    @classmethod
-    def _regex_compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from exc
-        return value
-
-
-class RowCount(_Model):
-    min: int = Field(default=1, ge=0)
-    max: int | None = Field(default=None, ge=1)
-
-
-class DatasetFormat(StrEnum):
-    CSV = "csv"
-    PARQUET = "parquet"
-
-
-class DatasetConfig(_Model):
-    description: str = ""
-    format: DatasetFormat = DatasetFormat.CSV
-    target: ColumnName
-    columns: list[ColumnSpec] = Field(min_length=1)
-    row_count: RowCount = RowCount()
-    allow_extra_columns: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,29 +223,6 @@ class ProjectConfig(_Model):
         return self.model_dump_json()
 
 
-def _dataset_problems(ds_name: str, ds: DatasetConfig) -> Iterable[ConfigProblem]:
-    base = f"datasets.{ds_name}"
-    seen: set[str] = set()
-    for i, column in enumerate(ds.columns):
-        if column.name in seen:
-            yield ConfigProblem(f"{base}.columns.{i}.name", f"duplicate column name {column.name!r}")
-        seen.add(column.name)
-    if ds.target not in seen:
-        yield ConfigProblem(f"{base}.target", f"target column {ds.target!r} is not among the columns")
-    for i, col in enumerate(ds.columns):
-        where = f"{base}.columns.{i}"
-        if (col.min is not None or col.max is not None) and col.dtype not in NUMERIC_DTYPES:
-            yield ConfigProblem(where, f"min/max only apply to numeric columns, {col.name!r} is {col.dtype}")
-        if col.min is not None and col.max is not None and col.min > col.max:
-            yield ConfigProblem(where, f"min {col.min} is greater than max {col.max}")
-        if col.regex is not None and col.dtype not in {Dtype.STRING, Dtype.CATEGORY}:
-            yield ConfigProblem(f"{where}.regex", f"regex only applies to string columns, {col.name!r} is {col.dtype}")
-        if col.allowed_values is not None and len(col.allowed_values) == 0:
-            yield ConfigProblem(f"{where}.allowed_values", "allowed_values must not be empty")
-    if ds.row_count.max is not None and ds.row_count.max < ds.row_count.min:
-        yield ConfigProblem(f"{base}.row_count", "max is smaller than min")
-
-
 def _hyperparameter_problems(values: Mapping[str, object]) -> list[ConfigProblem]:
     """The training script's own declaration decides (see mlops/hyperparameters.py)."""
     return script_hyperparameters.problems(values, lambda key: f"training.hyperparameters.{key}")
@@ -361,7 +297,7 @@ def _ci_problems(raw: object) -> Iterable[ConfigProblem]:
 def _semantic_problems(config: ProjectConfig) -> Iterable[ConfigProblem]:
     """Cross-field checks pydantic's per-field validation cannot express."""
     for ds_name, ds in config.datasets.items():
-        yield from _dataset_problems(ds_name, ds)
+        yield from dataset_problems(ds_name, ds)
     yield from _drift_problems(config)
     # Bucket names are "<project>-<environment>-<purpose>-<account>-<region>" (<= 63 chars).
     budget = 63 - len("-access-logs-") - 12 - 1 - len(config.settings.region)
@@ -386,7 +322,7 @@ def _partial_semantic_problems(document: Mapping[str, Any]) -> Iterable[ConfigPr
                 dataset = DatasetConfig.model_validate(raw)
             except ValidationError:
                 continue
-            yield from _dataset_problems(str(ds_name), dataset)
+            yield from dataset_problems(str(ds_name), dataset)
     raw_training = document.get("training")
     raw_hyperparameters = raw_training.get("hyperparameters") if isinstance(raw_training, Mapping) else None
     if isinstance(raw_hyperparameters, Mapping):

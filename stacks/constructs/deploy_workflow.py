@@ -4,18 +4,9 @@ poll DescribeEndpoint -> decide the outcome -> record it -> notify.
 
 Input: `{dataset, model_package_arn?, trigger, triggered_by, strategy?}` (mlops/serving/planning.py).
 
-The SageMaker calls are `CallAwsService` tasks (aws-sdk:sagemaker:*), not CDK's SageMaker
-tasks: `SageMakerUpdateEndpoint` cannot pass a `DeploymentConfig` (no canary, no
-auto-rollback alarms) and `SageMakerCreateEndpointConfig` renders no `DataCaptureConfig`.
-Their IAM is written here, exactly: the dataset's models, endpoint configs and endpoint,
-PassRole of the model role to SageMaker only, and DescribeAlarms of the rollback alarms
-(SageMaker reads them with the caller's permissions when it validates the update).
-
-`--strategy` overrides need a DeploymentConfig at run time. The configs are precomputed at
-synth time, one per strategy SageMaker can run with this config (mlops/serving/deployment_plan.py),
-and a Choice on `$.plan.strategy` picks one: the whole policy (alarms, bakes, timeouts) is in
-the definition, reviewable in the template, and no Lambda output can shape it. The resolve
-step refuses a strategy the config cannot run (DeploymentPlanError) before anything is created.
+The SageMaker calls and why they are `CallAwsService` tasks: deploy_workflow_sagemaker_tasks.py.
+Their IAM, written exactly: deploy_workflow_permissions.py. The per-strategy DeploymentConfigs,
+precomputed at synth time and chosen by `$.plan.strategy`: deploy_workflow_strategies.py.
 
 Polling: a Wait, DescribeEndpoint and a counter, until the endpoint is InService, Failed,
 UpdateRollbackFailed or OutOfService, or the counter reaches what the longest deployment may
@@ -28,13 +19,11 @@ failed deployment fails the execution too (`Mlops.DeploymentRolledBack`, `Mlops.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from aws_cdk import Acknowledgment, ArnFormat, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -44,21 +33,14 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from mlops.config import DeploymentConfig, DeploymentStrategy, LambdaConfig
-from mlops.serving import deployment_plan, naming
-from mlops.serving.deployment_plan import DeploymentPlanError
-from mlops.serving.models import VARIANT_NAME
+from mlops.config import DeploymentConfig, LambdaConfig
 from mlops.serving.outcome import TERMINAL_STATES
 from stacks.common import log_retention
-from stacks.constructs.grants import grant_key_use
+from stacks.constructs import deploy_workflow_sagemaker_tasks as sagemaker_tasks
+from stacks.constructs.deploy_workflow_permissions import DeployArns, grant_functions, grant_state_machine
+from stacks.constructs.deploy_workflow_strategies import deployment_config_states, poll_limit
 from stacks.constructs.python_function import FunctionFactory, PythonFunction
-from stacks.constructs.sagemaker_job_states import has_instance_storage
 from stacks.constructs.workflow import lambda_step, notification
-from stacks.nag import acknowledge_wildcard_resource
-
-#: SageMaker API errors worth another try on the read-only DescribeEndpoint (throttling has no
-#: modelled exception: Step Functions names it after the service's base exception)
-DESCRIBE_RETRY_ERRORS = ["SageMaker.AmazonSageMakerException"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,25 +66,11 @@ class DeployWorkflowProps:
     poll_seconds: int = 30
 
 
-def strategy_configs(deployment: DeploymentConfig, alarm_names: Sequence[str]) -> dict[DeploymentStrategy, Any]:
-    """UpdateEndpoint's DeploymentConfig for every strategy SageMaker can run with this config
-    (the alarms, which are per dataset, are filled in by the definition)."""
-    configs: dict[DeploymentStrategy, Any] = {}
-    for strategy in DeploymentStrategy:
-        try:
-            configs[strategy] = deployment_plan.deployment_config(
-                deployment.model_copy(update={"strategy": strategy}), alarm_names
-            )
-        except DeploymentPlanError:
-            continue  # the resolve step refuses it with the reason
-    return configs
-
-
 class DeployWorkflow(Construct):
     def __init__(self, scope: Construct, id_: str, *, props: DeployWorkflowProps) -> None:
         super().__init__(scope, id_)
-        self._stack = Stack.of(self)
         self._props = props
+        self._arns = DeployArns(Stack.of(self), props.prefix, props.datasets)
         functions = FunctionFactory(
             prefix=props.prefix,
             settings=props.lambda_settings,
@@ -131,134 +99,29 @@ class DeployWorkflow(Construct):
             environment=table,
         )
         self.state_machine = self._state_machine()
-        self._grant()
-
-    # ----------------------------------------------------------------------------------------
-    # Names and IAM
-
-    def _arn(self, resource: str, name: str) -> str:
-        # SageMaker ARNs carry names in lower case
-        return self._stack.format_arn(service="sagemaker", resource=resource, resource_name=name.lower())
-
-    def _models(self) -> list[str]:
-        return [self._arn("model", naming.version_pattern(self._props.prefix, d)) for d in self._props.datasets]
-
-    def _endpoint_configs(self) -> list[str]:
-        return [
-            self._arn("endpoint-config", naming.version_pattern(self._props.prefix, d)) for d in self._props.datasets
-        ]
-
-    def _endpoints(self) -> list[str]:
-        return [self._arn("endpoint", naming.endpoint(self._props.prefix, d)) for d in self._props.datasets]
-
-    def _acknowledge_versions(self, role: iam.IRole) -> None:
-        for arn in self._models():
-            acknowledge_wildcard_resource(role, arn, "the SageMaker models of this dataset's versions only")
-        for arn in self._endpoint_configs():
-            acknowledge_wildcard_resource(role, arn, "the endpoint configs of this dataset's versions only")
-
-    def _grant(self) -> None:
-        props = self._props
-        packages = [self._arn("model-package", f"{group}/*") for group in props.model_package_groups]
-        resolve = self.resolve_fn.role
-        resolve.add_to_policy(iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=packages))
-        for arn in packages:
-            acknowledge_wildcard_resource(resolve, arn, "reads the versions of its own model package groups only")
-        resolve.add_to_policy(iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"]))
-        Validations.of(resolve).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::*]",
-                reason="sagemaker:ListModelPackages supports no resource-level permissions; it is read-only",
-            )
+        grant_functions(
+            self._arns,
+            resolve_fn=self.resolve_fn,
+            outcome_fn=self.outcome_fn,
+            record_fn=self.record_fn,
+            model_package_groups=props.model_package_groups,
+            alarm_arns=props.alarm_arns,
+            state_machine_name=props.state_machine_name,
+            registry=props.registry,
+            data_key=props.data_key,
         )
-        resolve.add_to_policy(iam.PolicyStatement(actions=["sagemaker:DescribeModel"], resources=self._models()))
-        self._acknowledge_versions(resolve)
-        for fn in (self.resolve_fn, self.outcome_fn):
-            fn.role.add_to_policy(
-                iam.PolicyStatement(actions=["sagemaker:DescribeEndpoint"], resources=self._endpoints())
-            )
-        self.outcome_fn.role.add_to_policy(
-            iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=list(props.alarm_arns) or ["*"])
+        grant_state_machine(
+            self.state_machine.role,
+            self._arns,
+            functions=(self.resolve_fn, self.outcome_fn, self.record_fn),
+            model_role=props.model_role,
+            alarm_arns=props.alarm_arns,
+            artifacts_key=props.artifacts_key,
+            data_key=props.data_key,
         )
-        if not props.alarm_arns:
-            Validations.of(self.outcome_fn.role).acknowledge(
-                Acknowledgment(id="AwsSolutions-IAM5[Resource::*]", reason="no alarms configured: reads none")
-            )
-        executions = self._stack.format_arn(
-            service="states",
-            resource="execution",
-            resource_name=f"{props.state_machine_name}:*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        resolve.add_to_policy(iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions]))
-        acknowledge_wildcard_resource(resolve, executions, "asks whether a lock holder's deploy execution still runs")
-        for fn in (self.resolve_fn, self.record_fn):
-            actions = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]
-            fn.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=[props.registry.table_arn]))
-            grant_key_use(props.data_key, fn.role, encrypt=True)
-
-        role = self.state_machine.role
-        # CallAwsService writes `sagemaker:<action>` on exactly its iam_resources; tagging on
-        # create is authorized separately
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["sagemaker:AddTags"],
-                resources=[*self._models(), *self._endpoint_configs(), *self._endpoints()],
-            )
-        )
-        self._acknowledge_versions(role)
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[props.model_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            )
-        )
-        if props.alarm_arns:
-            # deployment guardrails: SageMaker validates the rollback alarms as the caller
-            role.add_to_principal_policy(
-                iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=list(props.alarm_arns))
-            )
-        # the endpoint config's KMS keys (data capture, instance volumes): SageMaker takes grants
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["kms:CreateGrant", "kms:DescribeKey"],
-                resources=[props.artifacts_key.key_arn],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-            )
-        )
-        grant_key_use(props.data_key, role, encrypt=True)  # the notifications topic's key
-        for fn in (self.resolve_fn, self.outcome_fn, self.record_fn):
-            acknowledge_wildcard_resource(
-                role, f"{fn.function.function_arn}:*", "invokes any published version of its own function"
-            )
 
     # ----------------------------------------------------------------------------------------
     # The workflow
-
-    def _tags(self) -> list[dict[str, str]]:
-        return [{"Key": key, "Value": value} for key, value in sorted(self._props.tags.items())]
-
-    def _sagemaker(
-        self,
-        name: str,
-        action: str,
-        parameters: Mapping[str, Any],
-        resources: list[str],
-        *,
-        result_selector: Mapping[str, Any] | None = None,
-        result_path: str | None = sfn.JsonPath.DISCARD,
-    ) -> tasks.CallAwsService:
-        return tasks.CallAwsService(
-            self,
-            name,
-            service="sagemaker",
-            action=action,
-            parameters=dict(parameters),
-            iam_resources=resources,
-            result_selector=dict(result_selector) if result_selector else None,
-            result_path=result_path,
-        )
 
     def _invoke(
         self, name: str, fn: PythonFunction, payload: Mapping[str, object], result_path: str
@@ -266,83 +129,6 @@ class DeployWorkflow(Construct):
         return lambda_step(
             self, name, fn.function, payload=sfn.TaskInput.from_object(dict(payload)), result_path=result_path
         )
-
-    def _endpoint_config_parameters(self) -> dict[str, Any]:
-        props, deployment = self._props, self._props.deployment
-        parameters: dict[str, Any] = {
-            "EndpointConfigName.$": "$.plan.endpoint_config_name",
-            "ProductionVariants": [
-                {
-                    "VariantName": VARIANT_NAME,
-                    "ModelName.$": "$.plan.model_name",
-                    "InitialInstanceCount": deployment.instance_count,
-                    "InstanceType": deployment.instance_type,
-                    "InitialVariantWeight": 1,
-                }
-            ],
-            "DataCaptureConfig": deployment_plan.data_capture_config(
-                deployment, props.capture_uri, props.artifacts_key.key_arn
-            ),
-            "Tags": self._tags(),
-        }
-        if not has_instance_storage(deployment.instance_type):
-            parameters["KmsKeyId"] = props.artifacts_key.key_arn
-        return parameters
-
-    def _update(self) -> sfn.IChainable:
-        """The dataset's rollback alarms, then the strategy's precomputed DeploymentConfig, then
-        UpdateEndpoint with it. Both choices are static: every alarm name and every config is
-        in the definition."""
-        deployment = self._props.deployment
-        configs = strategy_configs(deployment, [])
-        update = self._sagemaker(
-            "UpdateEndpoint",
-            "updateEndpoint",
-            {
-                "EndpointName.$": "$.plan.endpoint_name",
-                "EndpointConfigName.$": "$.plan.endpoint_config_name",
-                "DeploymentConfig.$": "$.deployment_config",
-                "RetainAllVariantProperties": False,
-            },
-            [*self._endpoints(), *self._endpoint_configs()],
-        )
-        self._catch(update)
-        strategy = sfn.Choice(self, "DeploymentStrategy")
-        for name, config in configs.items():
-            if deployment.alarms:
-                config = config | {"AutoRollbackConfiguration": {"Alarms.$": "$.rollback_alarms"}}
-            pass_state = sfn.Pass(
-                self,
-                f"{name.name.title().replace('_', '')}Config",
-                parameters=config,
-                result_path="$.deployment_config",
-            )
-            strategy.when(sfn.Condition.string_equals("$.plan.strategy", name.value), pass_state.next(update))
-        strategy.otherwise(
-            sfn.Fail(
-                self,
-                "StrategyNotPossible",
-                error="Mlops.DeploymentPlanInvalid",
-                cause="the requested strategy cannot run with this deployment config",
-            )
-        )
-        self._update_task = update
-        if not deployment.alarms:
-            return strategy
-        alarms = sfn.Choice(self, "RollbackAlarms")
-        for dataset in self._props.datasets:
-            names = [naming.alarm(self._props.prefix, dataset, a.metric) for a in deployment.alarms]
-            listed = sfn.Pass(
-                self,
-                f"AlarmsOf-{dataset}",
-                result=sfn.Result.from_array([{"AlarmName": n} for n in names]),
-                result_path="$.rollback_alarms",
-            )
-            alarms.when(sfn.Condition.string_equals("$.plan.dataset", dataset), listed.next(strategy))
-        alarms.otherwise(
-            sfn.Fail(self, "UnknownDataset", error="Mlops.UnknownDatasetError", cause="no alarms for this dataset")
-        )
-        return alarms
 
     def _catch(self, task: sfn.TaskStateBase) -> None:
         task.add_catch(self._failure, result_path="$.failure")
@@ -395,20 +181,9 @@ class DeployWorkflow(Construct):
         record.next(notify)
         return record
 
-    def _poll_limit(self) -> int:
-        """Polls enough for the longest deployment SageMaker allows with this config, plus the
-        time a new endpoint's instances take to start."""
-        longest = max(
-            (
-                c["BlueGreenUpdatePolicy"]["MaximumExecutionTimeoutInSeconds"]
-                for c in strategy_configs(self._props.deployment, []).values()
-            ),
-            default=deployment_plan.MAX_EXECUTION_TIMEOUT,
-        )
-        return math.ceil((longest + deployment_plan.PROVISIONING_ALLOWANCE) / self._props.poll_seconds)
-
     def _state_machine(self) -> sfn.StateMachine:
         props = self._props
+        polls = poll_limit(props.deployment, props.poll_seconds)
         self._failure = self._failure_path()
 
         resolve = self._invoke(
@@ -423,48 +198,25 @@ class DeployWorkflow(Construct):
             "$.plan",
         )
         self._catch(resolve)
-        create_model = self._sagemaker(
-            "CreateModel",
-            "createModel",
-            {
-                "ModelName.$": "$.plan.model_name",
-                "ExecutionRoleArn": props.model_role.role_arn,
-                "PrimaryContainer.$": "$.plan.container",
-                "Tags": self._tags(),
-            },
-            self._models(),
+        create_model = sagemaker_tasks.create_model(
+            self, self._arns, role_arn=props.model_role.role_arn, tags=props.tags
         )
-        create_config = self._sagemaker(
-            "CreateEndpointConfig", "createEndpointConfig", self._endpoint_config_parameters(), self._endpoint_configs()
+        create_config = sagemaker_tasks.create_endpoint_config(
+            self,
+            self._arns,
+            sagemaker_tasks.endpoint_config_parameters(
+                props.deployment, capture_uri=props.capture_uri, key_arn=props.artifacts_key.key_arn, tags=props.tags
+            ),
         )
-        create_endpoint = self._sagemaker(
-            "CreateEndpoint",
-            "createEndpoint",
-            {
-                "EndpointName.$": "$.plan.endpoint_name",
-                "EndpointConfigName.$": "$.plan.endpoint_config_name",
-                "Tags": self._tags(),
-            },
-            [*self._endpoints(), *self._endpoint_configs()],
-        )
-        describe = self._sagemaker(
-            "DescribeEndpoint",
-            "describeEndpoint",
-            {"EndpointName.$": "$.plan.endpoint_name"},
-            self._endpoints(),
-            result_selector={"status.$": "$.EndpointStatus"},
-            result_path="$.endpoint",
-        )
-        describe.add_retry(
-            errors=DESCRIBE_RETRY_ERRORS,
-            interval=Duration.seconds(5),
-            max_attempts=5,
-            backoff_rate=2,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
+        create_endpoint = sagemaker_tasks.create_endpoint(self, self._arns, tags=props.tags)
+        describe = sagemaker_tasks.describe_endpoint(self, self._arns)
         for task in (create_model, create_config, create_endpoint, describe):
             self._catch(task)
-        update = self._update()
+        update_endpoint = sagemaker_tasks.update_endpoint(self, self._arns)
+        self._catch(update_endpoint)
+        choose_deployment_config = deployment_config_states(
+            self, deployment=props.deployment, prefix=props.prefix, datasets=props.datasets, update=update_endpoint
+        )
 
         conclude = self._invoke(
             "DecideOutcome",
@@ -497,7 +249,7 @@ class DeployWorkflow(Construct):
             .when(
                 sfn.Condition.or_(
                     *(sfn.Condition.string_equals("$.endpoint.status", s) for s in sorted(TERMINAL_STATES)),
-                    sfn.Condition.number_greater_than_equals("$.poll.count", self._poll_limit()),
+                    sfn.Condition.number_greater_than_equals("$.poll.count", polls),
                 ),
                 conclude,
             )
@@ -509,11 +261,11 @@ class DeployWorkflow(Construct):
         )
         start_polling.next(wait)
         create_endpoint.next(start_polling)
-        self._update_task.next(start_polling)
+        update_endpoint.next(start_polling)
 
         endpoint_exists = (
             sfn.Choice(self, "EndpointExists")
-            .when(sfn.Condition.boolean_equals("$.plan.endpoint_exists", True), update)
+            .when(sfn.Condition.boolean_equals("$.plan.endpoint_exists", True), choose_deployment_config)
             .otherwise(create_endpoint)
         )
         create_config.next(endpoint_exists)
@@ -541,7 +293,7 @@ class DeployWorkflow(Construct):
             encryption_key=props.artifacts_key,
             removal_policy=props.removal_policy,
         )
-        timeout = Duration.seconds(self._poll_limit() * props.poll_seconds + 3600)
+        timeout = Duration.seconds(polls * props.poll_seconds + 3600)
         machine = sfn.StateMachine(
             self,
             "StateMachine",

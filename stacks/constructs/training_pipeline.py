@@ -2,8 +2,8 @@
 evaluate (SageMaker processing, .sync) -> quality gate -> register the model package -> notify.
 
 Training and evaluation are `CustomState`s (see sagemaker_job_states.py), which add no IAM of
-their own: it is written here, exactly: create/describe/stop of jobs named with the project
-prefix, and PassRole of the training role to SageMaker only.
+their own: it is written exactly in training_pipeline_permissions.py (create/describe/stop of
+jobs named with the project prefix, and PassRole of the training role to SageMaker only).
 
 Every failure is caught, notified, and ends in a Fail state with the error and cause.
 Registration is the last write, so a rejected or failed run registers nothing.
@@ -27,22 +27,19 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from mlops import layout
 from mlops.config import LambdaConfig, TrainingConfig
-from mlops.layout import EVALUATIONS, MODELS, RUNS
+from mlops.layout import MODELS
 from stacks import packaging
 from stacks.common import log_retention
-from stacks.constructs.grants import grant_key_use, grant_object_read, grant_object_write
 from stacks.constructs.python_function import FunctionFactory, PythonFunction
 from stacks.constructs.sagemaker_job_states import (
-    SYNC_RULES,
     JobSettings,
     evaluation_job_parameters,
     sync_job_state,
     training_job_parameters,
 )
+from stacks.constructs.training_pipeline_permissions import grant_functions, grant_state_machine
 from stacks.constructs.workflow import lambda_step, notification
-from stacks.nag import acknowledge_wildcard_resource
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,7 +70,6 @@ class TrainingPipelineProps:
 class TrainingPipeline(Construct):
     def __init__(self, scope: Construct, id_: str, *, props: TrainingPipelineProps) -> None:
         super().__init__(scope, id_)
-        self._stack = Stack.of(self)
         self.source_dir = s3_assets.Asset(
             self, "SourceDir", path=str(packaging.source_archive(props.source_dir, props.build_root))
         )
@@ -128,9 +124,29 @@ class TrainingPipeline(Construct):
             {"REGISTRY_TABLE": props.registry.table_name},
             frozenset({"training"}),
         )
-        self._grant_functions(props)
+        stack = Stack.of(self)
+        grant_functions(
+            stack,
+            resolve_fn=self.resolve_fn,
+            gate_fn=self.gate_fn,
+            register_fn=self.register_fn,
+            record_fn=self.record_fn,
+            data_lake=props.data_lake,
+            data_key=props.data_key,
+            artifacts=props.artifacts,
+            artifacts_key=props.artifacts_key,
+            registry=props.registry,
+            model_package_groups=props.model_package_groups,
+        )
         self.state_machine = self._state_machine(props)
-        self._grant_state_machine(props)
+        grant_state_machine(
+            stack,
+            self.state_machine.role,
+            functions=(self.resolve_fn, self.gate_fn, self.register_fn, self.record_fn),
+            prefix=props.prefix,
+            training_role=props.training_role,
+            data_key=props.data_key,
+        )
 
     def grant_read_code(self, role: iam.IRole) -> None:
         """Let `role` read exactly the code archive registered with the models (an endpoint's
@@ -143,91 +159,6 @@ class TrainingPipeline(Construct):
                 resources=[self.source_dir.bucket.arn_for_objects(self.source_dir.s3_object_key)],
             )
         )
-
-    # ----------------------------------------------------------------------------------------
-    # IAM
-
-    def _arn(self, service: str, resource: str, name: str) -> str:
-        return self._stack.format_arn(service=service, resource=resource, resource_name=name)
-
-    def _grant_functions(self, props: TrainingPipelineProps) -> None:
-        resolve = self.resolve_fn.role
-        grant_object_read(props.data_lake, resolve, layout.VERSIONS)  # manifests
-        grant_object_read(props.data_lake, resolve, layout.OBJECTS)  # the content-addressed objects exist
-        grant_key_use(props.data_key, resolve, encrypt=False)
-        grant_object_write(props.artifacts, resolve, RUNS)
-        grant_key_use(props.artifacts_key, resolve, encrypt=True)
-        resolve.add_to_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:GetItem", "dynamodb:Query"],
-                resources=[props.registry.table_arn],
-            )
-        )
-
-        # the champion: the newest approved package of the group (ListModelPackages has no resource scope)
-        resolve.add_to_policy(
-            iam.PolicyStatement(actions=["sagemaker:ListModelPackages"], resources=["*"]),
-        )
-        Validations.of(resolve).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::*]",
-                reason="sagemaker:ListModelPackages supports no resource-level permissions; it is read-only",
-            )
-        )
-
-        grant_object_read(props.artifacts, self.gate_fn.role, EVALUATIONS)
-        grant_key_use(props.artifacts_key, self.gate_fn.role, encrypt=False)
-
-        groups = [self._arn("sagemaker", "model-package-group", group.lower()) for group in props.model_package_groups]
-        packages = [
-            self._arn("sagemaker", "model-package", f"{group.lower()}/*") for group in props.model_package_groups
-        ]
-        self.register_fn.role.add_to_policy(
-            iam.PolicyStatement(actions=["sagemaker:CreateModelPackage"], resources=[*groups, *packages])
-        )
-        resolve.add_to_policy(iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=packages))
-        for arn in packages:
-            acknowledge_wildcard_resource(
-                self.register_fn.role, arn, "registers new versions in its own model package group only"
-            )
-            acknowledge_wildcard_resource(resolve, arn, "reads the champion's metrics from its own group only")
-
-        record = self.record_fn.role
-        record.add_to_policy(iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[props.registry.table_arn]))
-        grant_key_use(props.data_key, record, encrypt=True)
-
-    def _grant_state_machine(self, props: TrainingPipelineProps) -> None:
-        role = self.state_machine.role
-        for kind, verbs in (
-            ("training-job", ("CreateTrainingJob", "DescribeTrainingJob", "StopTrainingJob")),
-            ("processing-job", ("CreateProcessingJob", "DescribeProcessingJob", "StopProcessingJob")),
-        ):
-            jobs = self._arn("sagemaker", kind, f"{props.prefix}-*")
-            role.add_to_principal_policy(
-                iam.PolicyStatement(actions=[f"sagemaker:{v}" for v in verbs] + ["sagemaker:AddTags"], resources=[jobs])
-            )
-            acknowledge_wildcard_resource(
-                role, jobs, f"SageMaker {kind}s named with the project prefix, one per execution and attempt"
-            )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[props.training_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-                resources=[self._arn("events", "rule", rule) for rule in SYNC_RULES],
-            )
-        )
-        # Publishing to a KMS-encrypted topic needs the key too (SnsPublish grants only sns:Publish).
-        grant_key_use(props.data_key, role, encrypt=True)
-        for fn in (self.resolve_fn, self.gate_fn, self.register_fn, self.record_fn):
-            acknowledge_wildcard_resource(
-                role, f"{fn.function.function_arn}:*", "invokes any published version of its own function"
-            )
 
     # ----------------------------------------------------------------------------------------
     # The workflow

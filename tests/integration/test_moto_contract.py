@@ -46,7 +46,7 @@ def test_lambda_invoke_hook() -> None:
     assert "save_logs" in dir(LambdaFunction)
 
 
-# mlops/local/plugins/sagemaker.py ----------------------------------------------------------
+# mlops/local/plugins/sagemaker.py, sagemaker_step_functions.py ------------------------------
 _SERVICE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.service"
 
 

@@ -5,8 +5,9 @@
 - `resource_types`: CloudFormation resource types moto lacks;
 - `flows`: what our flows need at run time (EventBridge targets, one Step Functions backend,
   Lambda handlers run for real);
-- `sagemaker`: training and processing jobs run for real, and their Step Functions integration
-  (`createTrainingJob`/`createProcessingJob`, `.sync` too), with injectable API faults;
+- `sagemaker`: training and processing jobs run for real, with injectable API faults, and
+  (installing `sagemaker_step_functions`) their Step Functions integration
+  (`createTrainingJob`/`createProcessingJob`, `.sync` too);
 - `s3`: conditional copies (`If-None-Match: *`) refused when the destination exists;
 - `clock`: the interpreter's Retry waits compressed by `MLOPS_LOCAL_WAIT_SCALE`;
 - `model_package_events`: "SageMaker Model Package State Change" events on registration and

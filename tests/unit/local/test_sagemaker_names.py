@@ -5,7 +5,7 @@ import botocore.session
 import pytest
 
 from mlops.local.plugins import clock
-from mlops.local.plugins.sagemaker import _MODELLED_ERRORS, step_functions_error
+from mlops.local.plugins.sagemaker_step_functions import _MODELLED_ERRORS, step_functions_error
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from mlops.serving.deployment_plan import (
     deployment_config,
     traffic_shifts,
 )
-from stacks.constructs.deploy_workflow import strategy_configs
+from stacks.constructs.deploy_workflow_strategies import strategy_configs
 
 SAGEMAKER = botocore.session.get_session().get_service_model("sagemaker")
 
