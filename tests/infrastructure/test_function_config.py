@@ -31,9 +31,17 @@ def test_a_deployment_edit_changes_only_the_function_that_plans_deployments(dev:
     assert _changed(dev, tmp_path, deployment={"canary_size_percent": 25}) == {"serving-resolve"}
 
 
-def test_a_drift_edit_changes_no_function_code(dev: Synthesized, tmp_path: Path) -> None:
-    # the check and the guard get their drift settings through their environment
-    assert _changed(dev, tmp_path, drift={"cooldown_hours": 3}) == set()
+def test_a_drift_edit_changes_only_the_check_and_the_guard(dev: Synthesized, tmp_path: Path) -> None:
+    config = edited(dev.config, drift={"cooldown_hours": 3, "retrain": False})
+    after = synthesize("dev", tmp_path / "out", config)
+    before_hashes, after_hashes = code_hashes(dev), code_hashes(after)
+    changed = {n.removeprefix(f"{dev.config.prefix}-") for n in before_hashes if before_hashes[n] != after_hashes[n]}
+    assert changed == {"monitor-check", "monitor-guard"}
+    # and the guard deployed from it reads the edit: retraining off, the new cooldown
+    runtime.packaged_config.cache_clear()
+    guard = runtime.packaged_config(str(function_assets(after)[f"{dev.config.prefix}-monitor-guard"][0]))
+    runtime.packaged_config.cache_clear()
+    assert guard.drift.retrain is False and guard.drift.cooldown_hours == 3
 
 
 def test_a_training_edit_changes_only_the_functions_that_read_training(dev: Synthesized, tmp_path: Path) -> None:

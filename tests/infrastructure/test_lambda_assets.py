@@ -14,7 +14,7 @@ from tests.infrastructure.conftest import Synthesized
 def function_assets(synth: Synthesized) -> dict[str, tuple[Path, str]]:
     """Function name -> its asset directory in the cloud assembly, and its handler."""
     assets: dict[str, tuple[Path, str]] = {}
-    for stack in (synth.stacks.data, synth.stacks.pipeline, synth.stacks.serving):
+    for stack in (synth.stacks.data, synth.stacks.pipeline, synth.stacks.serving, synth.stacks.monitoring):
         for resource in synth.template(stack).to_json()["Resources"].values():
             if resource["Type"] != "AWS::Lambda::Function":
                 continue
