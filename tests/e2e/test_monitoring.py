@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,14 @@ from mlops.example_data import TARGET_COLUMN, breast_cancer_frame, write_csv
 from mlops.local.state import LOCAL_ACCOUNT
 from mlops.monitoring.capture import feature_columns
 from mlops.monitoring.check import window_end
+from mlops.monitoring.models import TriggerRecord
+from mlops.monitoring.records import MonitorRecords
+from mlops.pipeline.executions import Executions
+from mlops.pipeline.records import RunRecords
+from mlops.registry.data_versions import DataVersionRegistry
 from mlops.serving import naming
+from mlops.serving.history import DeploymentHistory
+from mlops.serving.models import DeploymentRecord
 from tests.e2e.conftest import REPO_ROOT, LocalCloud
 from tests.waiting import wait_until
 
@@ -52,41 +60,54 @@ def cli_json(cloud: LocalCloud, *args: str) -> Any:
     return json.loads(cloud.mlops("--local", *args, "--json").stdout)
 
 
-def history(cloud: LocalCloud) -> dict[str, Any]:
-    answer: dict[str, Any] = cli_json(cloud, "serve", "history", "-d", DATASET)
-    return answer
+@dataclass(frozen=True)
+class Registry:
+    """The records the platform keeps, read directly for polling (fast, no CLI start-up); what
+    a person sees is asserted through the CLI."""
 
+    executions: Executions
+    runs: RunRecords
+    deployments: DeploymentHistory
+    monitor: MonitorRecords
+    versions: DataVersionRegistry
 
-def quiet(cloud: LocalCloud) -> None:
-    """No training run and no deployment of the dataset in progress (other tests' runs
-    register, and every registration deploys in dev)."""
-    wait_until(
-        lambda: [r for r in cli_json(cloud, "pipeline", "runs", "-d", DATASET) if r.get("outcome") == "running"],
-        timeout=RUN_TIMEOUT_S,
-        what="no training run in progress",
-        until=lambda running: not running,
-    )
-    wait_until(
-        lambda: history(cloud)["in_progress"],
-        timeout=DEPLOY_TIMEOUT_S,
-        what=f"no deployment of {DATASET} in progress",
-        until=lambda lock: lock is None,
-    )
+    @classmethod
+    def of(cls, cloud: LocalCloud) -> Registry:
+        ddb, table = cloud.client("dynamodb"), names.registry_table(CONFIG)
+        runs = RunRecords(ddb, table)
+        machine = (
+            f"arn:aws:states:{cloud.up['region']}:{LOCAL_ACCOUNT}:stateMachine:{names.training_state_machine(CONFIG)}"
+        )
+        return cls(
+            executions=Executions(cloud.client("stepfunctions"), runs, machine),
+            runs=runs,
+            deployments=DeploymentHistory(ddb, table),
+            monitor=MonitorRecords(ddb, table),
+            versions=DataVersionRegistry(ddb, table),
+        )
 
+    def quiet(self) -> None:
+        """No training run and no deployment of the dataset in progress (other tests' runs
+        register, and every registration deploys in dev)."""
+        wait_until(lambda: self.executions.running(DATASET), timeout=RUN_TIMEOUT_S,
+                   what="no training run in progress", until=lambda running: not running)  # fmt: skip
+        wait_until(lambda: self.deployments.lock(DATASET), timeout=DEPLOY_TIMEOUT_S,
+                   what=f"no deployment of {DATASET} in progress", until=lambda lock: lock is None)  # fmt: skip
 
-def deployment_of(cloud: LocalCloud, version: int) -> dict[str, Any]:
-    """The finished deployment of a model version, once no deployment is in progress."""
-    settled = wait_until(
-        lambda: history(cloud),
-        timeout=DEPLOY_TIMEOUT_S,
-        what=f"the deployment of model v{version} to end",
-        until=lambda h: (
-            h["in_progress"] is None
-            and any(d["model_version"] == version and d["status"] != "in_progress" for d in h["deployments"])
-        ),
-    )
-    record: dict[str, Any] = next(d for d in settled["deployments"] if d["model_version"] == version)
-    return record | {"serving": settled["serving"]}
+    def deployment_of(self, version: int) -> DeploymentRecord:
+        """The finished deployment of a model version, once no deployment is in progress."""
+
+        def finished() -> DeploymentRecord | None:
+            record = next((d for d in self.deployments.list(DATASET) if d.model_version == version), None)
+            done = record is not None and record.status != "in_progress" and self.deployments.lock(DATASET) is None
+            return record if done else None
+
+        found = wait_until(finished, timeout=DEPLOY_TIMEOUT_S, what=f"the deployment of model v{version} to end")
+        assert found is not None
+        return found
+
+    def triggers_of(self, check_id: str) -> list[TriggerRecord]:
+        return [t for t in self.monitor.triggers(DATASET) if t.check_id == check_id]
 
 
 def shifted_traffic(cloud: LocalCloud, *, seed: int) -> list[dict[str, Any]]:
@@ -168,16 +189,11 @@ def checked(cloud: LocalCloud, what: str) -> dict[str, Any]:
     return check
 
 
-def triggers_of(cloud: LocalCloud, check_id: str) -> list[dict[str, Any]]:
-    [entry] = cli_json(cloud, "monitor", "status", "--dataset", DATASET)["datasets"]
-    found = ([entry["last_retraining"]] if entry["last_retraining"] else []) + entry["suppressed"]
-    return [t for t in found if t["check_id"] == check_id]
-
-
 def test_drift_and_degraded_quality_retrain_once_then_the_cooldown_holds(
     local_cloud: LocalCloud, tmp_path: Path
 ) -> None:
-    quiet(local_cloud)
+    registry = Registry.of(local_cloud)
+    registry.quiet()
     pushed = cli_json(local_cloud, "data", "push", str(write_csv(tmp_path / "base.csv")), "-d", DATASET, "--wait")
     assert pushed["verdict"] == "accepted"
     version = pushed["version"]
@@ -191,10 +207,12 @@ def test_drift_and_degraded_quality_retrain_once_then_the_cooldown_holds(
     run = json.loads(trained.stdout)
     assert run["outcome"] == "registered" and run["data_version"] == version, run
     model = int(run["model_package_arn"].rsplit("/", 1)[-1])
-    deployed = deployment_of(local_cloud, model)
+    registry.deployment_of(model)
+    shown = cli_json(local_cloud, "serve", "history", "-d", DATASET)
+    [deployed] = [d for d in shown["deployments"] if d["model_version"] == model]
     assert deployed["status"] == "deployed" and deployed["trigger"] == "registration", deployed
-    serving = deployed["serving"]
-    assert serving["model_version"] == model and serving["data_version"] == version
+    assert shown["in_progress"] is None and shown["serving"]["model_version"] == model
+    assert shown["serving"]["data_version"] == version  # the drift baseline
 
     # shifted traffic through the endpoint; labels that show the model wrong (each diagnosis flipped)
     started = datetime.now(UTC)
@@ -220,28 +238,28 @@ def test_drift_and_degraded_quality_retrain_once_then_the_cooldown_holds(
     assert check["alerts"] == ["DriftDetected", "ModelQualityDegraded"]
 
     # both alerts reach the guard: one starts training on the newest data version, the other is suppressed
-    decided = wait_until(lambda: triggers_of(local_cloud, check["check_id"]), timeout=120,
+    decided = wait_until(lambda: registry.triggers_of(check["check_id"]), timeout=120,
                          what="the guard to decide both alerts of the check", until=lambda t: len(t) == 2)  # fmt: skip
-    [retraining] = [t for t in decided if t["decision"] == "started"]
-    [other] = [t for t in decided if t["decision"] == "suppressed"]
-    assert {retraining["alert"], other["alert"]} == {"DriftDetected", "ModelQualityDegraded"}
-    assert any(why in other["reason"] for why in ("in progress", "another alert", "within the cooldown"))
-    latest = cli_json(local_cloud, "data", "show", DATASET)["record"]["name"]
-    sfn = local_cloud.client("stepfunctions")
-    execution = sfn.describe_execution(executionArn=retraining["execution_arn"])
+    [retraining] = [t for t in decided if t.decision == "started"]
+    [other] = [t for t in decided if t.decision == "suppressed"]
+    assert {retraining.alert, other.alert} == {"DriftDetected", "ModelQualityDegraded"}
+    assert any(why in other.reason for why in ("in progress", "another alert", "within the cooldown"))
+    assert retraining.execution_arn is not None
+    latest = registry.versions.resolve(DATASET, "latest").name
+    execution = registry.executions.describe(retraining.execution_arn)
     assert json.loads(execution["input"]) == {"dataset": DATASET, "data_version": latest}
-    assert retraining["data_version"] == latest
+    assert retraining.data_version == latest
     ended = wait_until(
-        lambda: sfn.describe_execution(executionArn=retraining["execution_arn"])["status"],
+        lambda: registry.executions.describe(str(retraining.execution_arn))["status"],
         timeout=RUN_TIMEOUT_S,
         what="the retraining run to end",
         until=lambda status: status != "RUNNING",
     )
-    retrained = cli_json(local_cloud, "pipeline", "status", retraining["execution_arn"].rsplit(":", 1)[-1])
+    retrained = registry.runs.get(retraining.execution_arn.rsplit(":", 1)[-1])
     if latest == version:  # what the serving model was trained on: nothing new to train
-        assert (ended, retrained["outcome"]) == ("SUCCEEDED", "unchanged"), retrained
-    elif retrained["outcome"] == "registered":  # another test's newer data: that model deploys first
-        deployment_of(local_cloud, int(retrained["model_package_arn"].rsplit("/", 1)[-1]))
+        assert (ended, retrained.outcome) == ("SUCCEEDED", "unchanged"), retrained
+    elif retrained.outcome == "registered" and retrained.model_package_arn:  # another test's newer data
+        registry.deployment_of(int(retrained.model_package_arn.rsplit("/", 1)[-1]))  # deploys before our traffic
 
     # more drift within the cooldown: reported, suppressed, recorded with why
     started = datetime.now(UTC)
@@ -250,13 +268,15 @@ def test_drift_and_degraded_quality_retrain_once_then_the_cooldown_holds(
     second = checked(local_cloud, "the next check")
     assert second["captured_rows"] == ROWS
     assert second["alerts"] == ["DriftDetected"]  # the new requests have no labels yet
-    [suppressed] = wait_until(lambda: triggers_of(local_cloud, second["check_id"]), timeout=120,
-                              what="the guard to decide the next check's alert")  # fmt: skip
-    assert suppressed["decision"] == "suppressed" and "within the cooldown of 24 h" in suppressed["reason"]
+    wait_until(lambda: registry.triggers_of(second["check_id"]), timeout=120,
+               what="the guard to decide the next check's alert")  # fmt: skip
 
     [entry] = cli_json(local_cloud, "monitor", "status", "--dataset", DATASET)["datasets"]
     assert entry["last_check"]["check_id"] == second["check_id"]
-    assert entry["last_retraining"]["execution_arn"] == retraining["execution_arn"]
+    assert entry["last_retraining"]["execution_arn"] == retraining.execution_arn
+    [suppressed] = [t for t in entry["suppressed"] if t["check_id"] == second["check_id"]]
+    assert suppressed["alert"] == "DriftDetected" and "within the cooldown of 24 h" in suppressed["reason"]
+    assert other.trigger_id in {t["trigger_id"] for t in entry["suppressed"]}
     reports = {r["check_id"]: r for r in cli_json(local_cloud, "drift", "reports", DATASET)["reports"]}
     ordered = list(reports)  # newest first (checks that read nothing new sit in between)
     assert ordered.index(second["check_id"]) < ordered.index(check["check_id"])
