@@ -130,7 +130,8 @@ def _endpoint_check(ctx: typer.Context, dataset: str, baseline: str | None, html
         capture = report.capture
         console.print(
             f"{escape(report.endpoint)}: {capture.files} capture file(s), {capture.records} record(s), "
-            f"{capture.rows} row(s), {capture.malformed} unreadable",
+            f"{capture.rows} row(s), {capture.malformed} unreadable"
+            f"{f', {capture.earlier_model} of an earlier model' if capture.earlier_model else ''}",
             highlight=False,
         )
         for problem in capture.problems:

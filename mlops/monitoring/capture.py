@@ -17,7 +17,8 @@ columns without the target and the id columns), `application/json` as a list of 
 with one probability per line.
 
 A record that cannot be read is reported (`CaptureProblem`: file, line, why) and skipped: a
-check never fails on one bad line.
+check never fails on one bad line. A record inferred before `not_before` (when the model a check
+judges began serving) is an earlier model's: counted and skipped.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from mlops.config import DatasetConfig
@@ -174,13 +175,18 @@ def output_predictions(media: str, text: str) -> list[float]:
     raise CaptureFormatError(f"output content type {media!r} is neither text/csv nor application/json")
 
 
+def _whole_second_utc(at: datetime) -> datetime:
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)
+
+
 def _time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise CaptureFormatError(f"inferenceTime {value!r} is not an ISO-8601 time") from exc
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # SageMaker stamps UTC
 
 
 def parse_record(line: str, features: Sequence[str]) -> CapturedInvocation:
@@ -219,6 +225,8 @@ class CaptureTally:
     records: int = 0
     rows: int = 0
     malformed: int = 0
+    #: records inferred before `not_before`: an earlier model's, skipped
+    earlier_model: int = 0
     problems: list[CaptureProblem] = field(default_factory=list)
 
     def problem(self, file: str, line: int, reason: str) -> None:
@@ -228,9 +236,17 @@ class CaptureTally:
 
 
 def parse_lines(
-    name: str, lines: Iterable[bytes | str], features: Sequence[str], tally: CaptureTally
+    name: str,
+    lines: Iterable[bytes | str],
+    features: Sequence[str],
+    tally: CaptureTally,
+    *,
+    not_before: datetime | None = None,
 ) -> Iterator[CapturedInvocation]:
-    """The readable invocations of one capture file; the others are reported in `tally`."""
+    """The readable invocations of one capture file inferred at or after `not_before` (to the
+    second, as capture stamps them; records without a time are kept); the others are counted
+    in `tally`."""
+    since = None if not_before is None else _whole_second_utc(not_before)
     tally.files += 1
     for number, raw in enumerate(lines, start=1):
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
@@ -240,6 +256,9 @@ def parse_lines(
             invocation = parse_record(text, features)
         except CaptureFormatError as exc:
             tally.problem(name, number, str(exc))
+            continue
+        if since is not None and invocation.inference_time is not None and invocation.inference_time < since:
+            tally.earlier_model += 1
             continue
         tally.records += 1
         tally.rows += len(invocation.rows)

@@ -3,6 +3,9 @@
 The window: capture files stored after the dataset's watermark (the previous scheduled check's
 end) up to a second before now. Files are streamed record by record into the drift engine's
 summaries (accumulate.py), never concatenated; predictions are kept only where a label exists.
+A check judges the model that serves: records inferred before it began serving (the
+ServingPointer's `since`) are an earlier model's predictions, judged against another model's
+evaluation and training data, and are counted and skipped.
 
 The baseline: the profile of the data version the serving model was trained on (the
 ServingPointer), else of the newest data version; `--baseline vN` overrides it. Quality is
@@ -86,8 +89,10 @@ def evaluate(
     tally = capture_records.CaptureTally()
     predicted: dict[str, float] = {}
     predictions = 0
+    serving_since = pointer.since if pointer else None
     for item in sources.capture.window(endpoint, start, end):
-        for invocation in capture_records.parse_lines(item.key, sources.capture.lines(item.key), features, tally):
+        lines = sources.capture.lines(item.key)
+        for invocation in capture_records.parse_lines(item.key, lines, features, tally, not_before=serving_since):
             accumulator.add(invocation.rows)
             predictions += len(invocation.predictions)
             for row, score in enumerate(invocation.predictions):
@@ -152,6 +157,7 @@ def evaluate(
             records=tally.records,
             rows=tally.rows,
             malformed=tally.malformed,
+            earlier_model=tally.earlier_model,
             problems=[f"{p.file} line {p.line}: {p.reason}" for p in tally.problems],
         ),
         drift=drift,

@@ -44,6 +44,8 @@ class CaptureSummary(_Record):
     rows: int = 0
     #: records that could not be read (each skipped, the first ones listed)
     malformed: int = 0
+    #: records inferred before the serving model began serving (an earlier model's), skipped
+    earlier_model: int = 0
     problems: list[str] = Field(default_factory=list)
 
 

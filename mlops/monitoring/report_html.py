@@ -23,7 +23,8 @@ def sections(report: MonitoringReport) -> str:
         f'<div class="meta">check <b>{escape(report.check_id)}</b> of endpoint <b>{escape(report.endpoint)}</b>'
         f"{f' (model version {report.model_version})' if report.model_version else ''}: capture stored from "
         f"{escape(_when(report))}; {capture.files:,} file(s), {capture.records:,} record(s), {capture.rows:,} row(s), "
-        f"{capture.malformed:,} unreadable record(s) skipped</div>"
+        f"{capture.malformed:,} unreadable record(s) skipped"
+        f"{f', {capture.earlier_model:,} of an earlier model skipped' if capture.earlier_model else ''}</div>"
     ]
     if capture.problems:
         items = "".join(f"<li>{escape(problem)}</li>" for problem in capture.problems)

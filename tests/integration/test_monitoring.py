@@ -27,6 +27,8 @@ from mlops.monitoring.records import MonitorRecords
 from mlops.pipeline.executions import Executions
 from mlops.pipeline.records import RunRecords
 from mlops.serving import naming
+from mlops.serving.history import DeploymentHistory
+from mlops.serving.models import ServingPointer
 from tests import capture
 from tests.datasets import frame
 from tests.integration.conftest import ACCOUNT, EXAMPLE, DataLake
@@ -143,6 +145,67 @@ def test_a_check_reads_the_window_joins_labels_and_reports(
     code, listed = cli("drift", "reports", DATASET, "--json")
     assert [r["check_id"] for r in listed["reports"]] == [again.check_id, record.check_id]
     assert listed["reports"][1]["alerts"] == ["DriftDetected", "ModelQualityDegraded"]
+
+
+def test_a_check_judges_the_serving_model_only_by_what_it_answered(
+    lake: DataLake, monitored: dict[str, Any], tmp_path: Path
+) -> None:
+    """Capture from before the serving model began serving is an earlier model's: neither its
+    inputs nor its predictions are judged against this model's data and evaluation."""
+    bucket, endpoint = monitored["bucket"], monitored["endpoint"]
+    sagemaker = boto3.client("sagemaker")
+    [package] = sagemaker.list_model_packages(ModelPackageGroupName=names.model_package_group(lake.config, DATASET))[
+        "ModelPackageSummaryList"
+    ]
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    DeploymentHistory(lake.ddb, lake.table).set_current(
+        ServingPointer(
+            dataset=DATASET,
+            endpoint_name=endpoint,
+            model_version=1,
+            model_package_arn=package["ModelPackageArn"],
+            endpoint_config_name="config-1",
+            deployment_id="d-1",
+            data_version="v1",
+            since=since,
+        )
+    )
+    spec = lake.config.datasets[DATASET]
+    features = capture_records.feature_columns(spec)
+    earlier = frame(spec, 150, seed=6)  # the earlier model: shifted inputs, predictions that rank badly
+    for column in features[:15]:
+        earlier[column] = earlier[column] * 2 + 10
+    scores = np.random.default_rng(6).uniform(0, 1, len(earlier))
+    before = [
+        capture.record(list(values), float(score), inference_id=f"old-{n}", at=since - timedelta(minutes=5))
+        for n, (values, score) in enumerate(
+            zip(earlier[features].itertuples(index=False, name=None), scores, strict=True)
+        )
+    ]
+    current = frame(spec, 500, seed=7)  # this model: unshifted inputs, predictions that match the labels
+    after = [
+        capture.record(list(values), float(label), inference_id=f"new-{n}")
+        for n, (values, label) in enumerate(
+            zip(current[features].itertuples(index=False, name=None), current["diagnosis"], strict=True)
+        )
+    ]
+    capture.put(lake.s3, bucket, endpoint, [*before, *after])  # one file across the deployment
+    labels = tmp_path / "labels.csv"
+    labels.write_text(
+        "inference_id,label\n"
+        + "".join(f"old-{n},{v}\n" for n, v in enumerate(earlier["diagnosis"]))
+        + "".join(f"new-{n},{v}\n" for n, v in enumerate(current["diagnosis"]))
+    )
+    assert cli("monitor", "labels", "push", "--dataset", DATASET, str(labels), "--json")[0] == 0
+
+    record = runner_for(lake, bucket).run(DATASET, now=datetime.now(UTC) + timedelta(seconds=2))
+    assert record.captured_rows == 500 and record.model_version == 1
+    assert record.verdict == "ok" and record.quality_verdict == "ok" and record.alerts == []
+    report = json.loads(
+        lake.s3.get_object(Bucket=bucket, Key=record.report_uri.split(bucket + "/", 1)[1])["Body"].read()
+    )
+    assert report["capture"]["earlier_model"] == 150 and report["capture"]["records"] == 500
+    assert report["quality"]["labelled"] == 500 and report["quality"]["predictions"] == 500
 
 
 def test_the_cli_check_reads_the_endpoint_without_moving_the_watermark(

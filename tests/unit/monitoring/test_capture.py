@@ -1,6 +1,7 @@
 """Capture records parsed as SageMaker writes them; a bad record is reported, never a crash."""
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,21 @@ def test_a_file_with_bad_records_reports_them_and_yields_the_rest() -> None:
     assert (tally.files, tally.records, tally.rows, tally.malformed) == (1, 2, 2, 4)
     assert [p.line for p in tally.problems] == [2, 3, 5, 6]
     assert "expected 3" in tally.problems[1].reason and "base64" in tally.problems[2].reason
+
+
+def test_records_inferred_before_the_serving_model_began_are_counted_and_skipped() -> None:
+    began = datetime(2026, 1, 2, 3, 4, 5, 600000, tzinfo=UTC)  # capture stamps whole seconds
+    earlier = files.record([1, 2, 3], 0.1, inference_id="old", at=began - timedelta(seconds=1))
+    same_second = files.record([1, 2, 3], 0.2, inference_id="same", at=began)
+    later = files.record([1, 2, 3], 0.3, inference_id="new", at=began + timedelta(minutes=1))
+    undated = files.record([1, 2, 3], 0.4, inference_id="undated")
+    del undated["eventMetadata"]["inferenceTime"]
+    naive_clock = began.replace(tzinfo=None)  # a naive time is UTC, as SageMaker stamps
+    for not_before in (began, naive_clock):
+        tally = CaptureTally()
+        lines = files.jsonl([earlier, same_second, later, undated]).splitlines()
+        parsed = list(parse_lines("f.jsonl", lines, FEATURES, tally, not_before=not_before))
+        assert [p.inference_id for p in parsed] == ["same", "new", "undated"]
+        assert (tally.records, tally.rows, tally.earlier_model, tally.malformed) == (3, 3, 1, 0)
+    everything = list(parse_lines("f.jsonl", files.jsonl([earlier, later]).splitlines(), FEATURES, CaptureTally()))
+    assert len(everything) == 2
