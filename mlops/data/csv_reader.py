@@ -21,6 +21,7 @@ import csv
 import io
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -34,6 +35,12 @@ from mlops.data.sources import OpenedFile, Peekable
 DEFAULT_BLOCK_BYTES = 8 << 20
 MAX_HEADER_BYTES = 1 << 20
 MAX_RECORDED_ROWS = 5
+#: blocks pyarrow may have read beyond the batches it has handed over. Its own read-ahead is 32
+#: blocks (256 MiB at 8 MiB: a whole 200 MB file); making a batch needs its block and the next
+READ_AHEAD_BLOCKS = 4
+#: how long a read waits for room while the parser waits for input before it goes ahead anyway:
+#: the bound never deadlocks, even if a pyarrow version needs more blocks to make a batch
+_STALL_SECONDS = 2.0
 _SENTINEL = b"\x00mlops-end-of-data\x00"
 
 
@@ -108,7 +115,11 @@ class _Feed:
     Single owner: pyarrow reads it from its own I/O thread, and after a parse error `drain`
     reads on from ours while that thread may still be reading ahead. Neither the Peekable nor
     the gzip decoder under it may be entered twice at once (interleaved zlib calls produce
-    wrong bytes and a bogus `corrupt_gzip`), so every read holds the lock."""
+    wrong bytes and a bogus `corrupt_gzip`), so every read holds the lock.
+
+    Bounded: a read waits while pyarrow holds READ_AHEAD_BLOCKS blocks more than the batches
+    it has handed over (`delivered`). pyarrow's own read-ahead (32 blocks) would otherwise keep
+    up to 256 MiB of raw input in memory, however slowly the batches are checked."""
 
     def __init__(self, stream: Peekable, columns: int) -> None:
         self._stream = stream
@@ -117,6 +128,47 @@ class _Feed:
         self._lock = threading.Lock()
         self._failure: DataStructureError | None = None
         self.quotes = 0
+        self._room = threading.Condition()
+        self._reads = 0
+        self._delivered = 0
+        self._unbounded = False
+        #: since when the parser has been waiting for a batch (None: it is not)
+        self._waiting_since: float | None = None
+        #: the most blocks read beyond the batches handed over, at any time
+        self.most_ahead = 0
+
+    @contextlib.contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Around every call that waits for pyarrow's next batch (or opens the reader)."""
+        with self._room:
+            self._waiting_since = time.monotonic()
+            self._room.notify_all()
+        try:
+            yield
+        finally:
+            with self._room:
+                self._waiting_since = None
+
+    def delivered(self) -> None:
+        """pyarrow handed over one more batch: one more block may be read."""
+        with self._room:
+            self._delivered += 1
+            self._room.notify_all()
+
+    def _wait_for_room(self) -> None:
+        with self._room:
+            while not self._unbounded and self._reads - self._delivered >= READ_AHEAD_BLOCKS:
+                since = self._waiting_since
+                if since is not None and time.monotonic() - since >= _STALL_SECONDS:
+                    break  # the parser needs more than the bound allows: never deadlock
+                self._room.wait(timeout=_STALL_SECONDS / 4)
+            self._reads += 1
+            self.most_ahead = max(self.most_ahead, self._reads - self._delivered)
+
+    def _lift_bound(self) -> None:
+        with self._room:
+            self._unbounded = True
+            self._room.notify_all()
 
     @property
     def closed(self) -> bool:
@@ -126,6 +178,8 @@ class _Feed:
         return True
 
     def read(self, n: int = -1, /) -> bytes:
+        if not self._done:
+            self._wait_for_room()
         with self._lock:
             if self._done:
                 return b""
@@ -145,12 +199,14 @@ class _Feed:
     def close(self) -> None:
         """Hand the stream back: waits for a read in flight; later reads get end of file, so
         pyarrow's read-ahead can never touch the stream after `batches` returned."""
+        self._lift_bound()
         with self._lock:
             self._done = True
 
     def drain(self) -> None:
         """Read to the end. A structural error of the stream itself (a decompression limit) is
         raised, also when pyarrow's read-ahead met it first and pyarrow reported its own error."""
+        self._lift_bound()
         while self.read(1 << 20):
             pass
         if self._failure is not None:
@@ -184,19 +240,15 @@ class CsvTable:
         delivered = 0
         pending: pa.RecordBatch | None = None
         try:
-            reader = pacsv.open_csv(
-                feed,
-                read_options=pacsv.ReadOptions(column_names=internal, block_size=self._block_bytes, use_threads=True),
-                parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=dict.fromkeys(include, pa.binary()),
-                    include_columns=include,
-                    strings_can_be_null=True,
-                    null_values=[""],
-                    quoted_strings_can_be_null=True,
-                ),
-            )
-            for batch in reader:
+            with feed.waiting():
+                reader = self._open(feed, internal, include, invalid)
+            while True:
+                with feed.waiting():
+                    try:
+                        batch = reader.read_next_batch()
+                    except StopIteration:
+                        break
+                feed.delivered()
                 if batch.num_rows == 0:
                     continue
                 if pending is not None:
@@ -234,6 +286,22 @@ class CsvTable:
             yield pending.slice(0, pending.num_rows - 1).select(range(len(positions)))
         if invalid.count:
             raise _ragged(self._second_look(width), invalid.count, width, invalid.samples)
+
+    def _open(
+        self, feed: _Feed, names: list[str], include: list[str], invalid: _InvalidRows
+    ) -> pacsv.CSVStreamingReader:
+        return pacsv.open_csv(
+            feed,
+            read_options=pacsv.ReadOptions(column_names=names, block_size=self._block_bytes, use_threads=True),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(include, pa.binary()),
+                include_columns=include,
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=True,
+            ),
+        )
 
     def _second_look(self, width: int, *, find: bool = True, wanted: frozenset[int] = frozenset()) -> _SecondLook:
         """What pyarrow does not give: the rows that are ragged or not UTF-8 (with `find`), and
